@@ -1,0 +1,40 @@
+package io.inferencegateway;
+
+import io.inferencegateway.auth.AdminAuth;
+import io.inferencegateway.auth.KeyCache;
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.GatewayMeters;
+import io.inferencegateway.routing.ModelRegistry;
+import io.inferencegateway.routing.ReplicaSelector;
+import io.inferencegateway.store.ApiKeyStore;
+import io.inferencegateway.store.Database;
+import io.inferencegateway.store.MetricsStore;
+import io.inferencegateway.store.ModelStore;
+import io.inferencegateway.store.SettingsStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+
+import java.util.function.Function;
+
+/**
+ * What the verticles share, built once by {@link GatewayApp} and handed to each verticle's constructor.
+ * The hot-path pieces (key cache, model registry, selector) are thread-safe snapshots read by every event loop.
+ *
+ * @param rateLimiters makes a rate limiter for the calling verticle (each ingress event loop gets its own Redis link)
+ */
+public record GatewayServices(
+    GatewayConfig config,
+    Database database,
+    ApiKeyStore apiKeys,
+    ModelStore models,
+    MetricsStore metricsStore,
+    SettingsStore settings,
+    KeyCache keyCache,
+    AdminAuth adminAuth,
+    ModelRegistry registry,
+    ReplicaSelector selector,
+    Function<Vertx, RateLimiter> rateLimiters,
+    GatewayMeters meters,
+    PrometheusMeterRegistry prometheus) {
+}

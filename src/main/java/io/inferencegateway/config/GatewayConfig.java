@@ -1,0 +1,179 @@
+package io.inferencegateway.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the gateway can be told, read once at start-up. Defaults live in {@code conf/config.json};
+ * the environment variables documented in the README override them (see {@link #withEnvironment(Map)}).
+ */
+public record GatewayConfig(
+    Http http,
+    String adminApiKey,
+    String appPassword,
+    Database database,
+    Redis redis,
+    Limits limits,
+    Usage usage,
+    Upstream upstream,
+    Health health,
+    Hyperstack hyperstack) {
+
+  public record Http(String host, int port, int instances, long maxBodyBytes) {}
+
+  /** {@code url} null means the embedded H2 database under {@code dataDir}. */
+  public record Database(String url, String dataDir, int poolSize) {}
+
+  /** {@code url} null means in-process limits. {@code onFailure}: local | open | closed. */
+  public record Redis(String url, String onFailure, long timeoutMs) {}
+
+  public record Limits(int defaultRpm, long tokenDebitFlushMs) {}
+
+  public record Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords,
+                      boolean storeContent, int contentMaxChars) {}
+
+  public record Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs,
+                         long totalTimeoutMs, int maxConnectionsPerReplica) {}
+
+  public record Health(long intervalMs, long timeoutMs) {}
+
+  public record Hyperstack(String apiKey, String baseUrl) {}
+
+  public static GatewayConfig fromJson(JsonObject json) {
+    JsonObject http = section(json, "http");
+    JsonObject db = section(json, "database");
+    JsonObject redis = section(json, "redis");
+    JsonObject limits = section(json, "limits");
+    JsonObject usage = section(json, "usage");
+    JsonObject up = section(json, "upstream");
+    JsonObject health = section(json, "health");
+    JsonObject hs = section(json, "hyperstack");
+    String onFailure = redis.getString("onFailure", "local");
+    if (!onFailure.equals("local") && !onFailure.equals("open") && !onFailure.equals("closed")) {
+      throw new IllegalArgumentException("redis.onFailure must be local, open or closed, not " + onFailure);
+    }
+    return new GatewayConfig(
+        new Http(http.getString("host", "0.0.0.0"), http.getInteger("port", 5001),
+            http.getInteger("instances", 0), http.getLong("maxBodyBytes", 10L * 1024 * 1024)),
+        blankToNull(json.getString("adminApiKey")),
+        blankToNull(json.getString("appPassword")),
+        new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
+        new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L)),
+        new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L)),
+        new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
+            usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
+            usage.getInteger("contentMaxChars", 8192)),
+        new Upstream(up.getLong("connectTimeoutMs", 3000L), up.getLong("firstByteTimeoutMs", 120_000L),
+            up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
+            up.getInteger("maxConnectionsPerReplica", 4096)),
+        new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
+        new Hyperstack(blankToNull(hs.getString("apiKey")),
+            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")));
+  }
+
+  /** Applies the documented environment variables on top of the file's values. */
+  public GatewayConfig withEnvironment(Map<String, String> env) {
+    GatewayConfig c = this;
+    if (present(env, "HTTP_PORT")) {
+      c = c.withHttp(new Http(c.http.host, parsePort(env.get("HTTP_PORT")), c.http.instances, c.http.maxBodyBytes));
+    }
+    if (present(env, "ADMIN_API_KEY")) {
+      c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
+          c.usage, c.upstream, c.health, c.hyperstack);
+    }
+    if (present(env, "APP_PASSWORD")) {
+      c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
+          c.usage, c.upstream, c.health, c.hyperstack);
+    }
+    if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
+      c = c.withDatabase(new Database(
+          present(env, "DATABASE_URL") ? env.get("DATABASE_URL").trim() : c.database.url,
+          present(env, "DATA_DIR") ? env.get("DATA_DIR").trim() : c.database.dataDir,
+          c.database.poolSize));
+    }
+    if (present(env, "REDIS_URL")) {
+      c = c.withRedis(new Redis(env.get("REDIS_URL").trim(), c.redis.onFailure, c.redis.timeoutMs));
+    }
+    if (present(env, "HYPERSTACK_API_KEY")) {
+      c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
+          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl));
+    }
+    return c;
+  }
+
+  public GatewayConfig withHttp(Http http) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withAdminApiKey(String key) {
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withAppPassword(String password) {
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withDatabase(Database database) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withRedis(Redis redis) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withUsage(Usage usage) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withUpstream(Upstream upstream) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withHealth(Health health) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  public GatewayConfig withHyperstack(Hyperstack hyperstack) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+  }
+
+  private static JsonObject section(JsonObject json, String name) {
+    JsonObject s = json.getJsonObject(name);
+    return s == null ? new JsonObject() : s;
+  }
+
+  private static boolean present(Map<String, String> env, String name) {
+    String v = env.get(name);
+    return v != null && !v.isBlank();
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  private static int parsePort(String value) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return port;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("HTTP_PORT must be a port number, not '" + value + "'");
+    }
+  }
+
+  @Override
+  public String toString() {
+    // Never print secrets: this string can end up in logs.
+    return "GatewayConfig[http=" + http + ", database=" + (database.url == null ? "embedded:" + database.dataDir : "mysql")
+        + ", redis=" + (redis.url == null ? "none" : "configured") + ", adminApiKey=" + (adminApiKey == null ? "unset" : "set")
+        + ", hyperstack=" + (hyperstack.apiKey == null ? "unset" : "set") + "]";
+  }
+
+  public boolean sameSecrets(GatewayConfig other) {
+    return Objects.equals(adminApiKey, other.adminApiKey) && Objects.equals(appPassword, other.appPassword);
+  }
+}

@@ -1,0 +1,89 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.metrics.UsageRecord;
+import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.store.ApiKeyRow;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+
+import java.util.UUID;
+
+/** The state of one proxied request, from arrival to its usage record. Lives on one event loop. */
+final class Exchange {
+
+  final HttpServerRequest request;
+  final Operation op;
+  final String requestId = UUID.randomUUID().toString();
+  final long startNanos = System.nanoTime();
+  final long startMs = System.currentTimeMillis();
+
+  ApiKeyRow key;
+  JsonObject body;
+  Buffer upstreamBody;
+  String model;
+  boolean stream;
+  boolean clientWantsUsage;
+
+  ReplicaState replica;
+  /** Whether this request counts in {@code replica}'s in-flight number right now. */
+  boolean replicaHeld;
+  SseRelay relay;
+  HttpClientRequest upstream;
+  int attempts;
+  long ttftNanos = -1;
+  long totalTimer = -1;
+
+  int promptTokens;
+  int completionTokens;
+  int totalTokens;
+  String input;
+  String output;
+
+  private boolean finished;
+
+  Exchange(HttpServerRequest request, Operation op) {
+    this.request = request;
+    this.op = op;
+  }
+
+  /** Marks the request as finished without a usage record (unauthenticated requests are not billed). */
+  void abandon() {
+    finished = true;
+  }
+
+  boolean finished() {
+    return finished;
+  }
+
+  void markFirstByte() {
+    if (ttftNanos < 0) {
+      ttftNanos = System.nanoTime() - startNanos;
+    }
+  }
+
+  void usage(JsonObject usage) {
+    if (usage == null) {
+      return;
+    }
+    promptTokens = intOf(usage, "prompt_tokens");
+    completionTokens = intOf(usage, "completion_tokens");
+    totalTokens = usage.getValue("total_tokens") instanceof Number n ? n.intValue() : promptTokens + completionTokens;
+  }
+
+  private static int intOf(JsonObject o, String field) {
+    return o.getValue(field) instanceof Number n ? n.intValue() : 0;
+  }
+
+  /** Builds the usage record; returns null if it was already built (a request is recorded exactly once). */
+  UsageRecord finish(int status, String error) {
+    if (finished) {
+      return null;
+    }
+    finished = true;
+    return new UsageRecord(requestId, key == null ? null : key.id(), model, replica == null ? null : replica.id(),
+        op.recordName(), stream, startMs, System.nanoTime() - startNanos, ttftNanos, promptTokens, completionTokens,
+        totalTokens, status, error, input, output);
+  }
+}

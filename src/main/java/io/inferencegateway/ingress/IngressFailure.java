@@ -1,0 +1,127 @@
+package io.inferencegateway.ingress;
+
+/**
+ * A request the ingress refuses or cannot complete, carrying everything the OpenAI error shape needs.
+ * Thrown/failed anywhere in the request chain and turned into a response in one place ({@link OpenAiErrors}).
+ * No stack trace: these are expected outcomes, not bugs.
+ */
+public final class IngressFailure extends RuntimeException {
+
+  private final int status;
+  private final String type;
+  private final String code;
+  private final String param;
+  private final long retryAfterSeconds;
+  /** True when nothing reached the client and another replica may be tried. */
+  private final boolean retryable;
+
+  public IngressFailure(int status, String type, String code, String param, String message, long retryAfterSeconds,
+                        boolean retryable) {
+    super(message, null, false, false);
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.param = param;
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.retryable = retryable;
+  }
+
+  public static IngressFailure invalid(String param, String message) {
+    return new IngressFailure(400, "invalid_request_error", "invalid_value", param, message, 0, false);
+  }
+
+  public static IngressFailure badJson(String message) {
+    return new IngressFailure(400, "invalid_request_error", "invalid_json", null, message, 0, false);
+  }
+
+  public static IngressFailure unauthorized(String message) {
+    return new IngressFailure(401, "invalid_request_error", "invalid_api_key", null, message, 0, false);
+  }
+
+  public static IngressFailure modelNotFound(String model) {
+    return new IngressFailure(404, "invalid_request_error", "model_not_found", "model",
+        "The model `" + model + "` does not exist or you do not have access to it.", 0, false);
+  }
+
+  public static IngressFailure notFound(String path) {
+    return new IngressFailure(404, "invalid_request_error", "not_found", null, "Unknown request URL: " + path, 0, false);
+  }
+
+  public static IngressFailure methodNotAllowed(String method, String path) {
+    return new IngressFailure(405, "invalid_request_error", "method_not_allowed", null,
+        "Method " + method + " is not allowed on " + path, 0, false);
+  }
+
+  public static IngressFailure tooLarge(long max) {
+    return new IngressFailure(413, "invalid_request_error", "request_too_large", null,
+        "Request body is larger than the limit of " + max + " bytes.", 0, false);
+  }
+
+  public static IngressFailure unsupportedMediaType(String contentType) {
+    return new IngressFailure(415, "invalid_request_error", "unsupported_media_type", null,
+        "Content-Type must be application/json, not '" + contentType + "'.", 0, false);
+  }
+
+  public static IngressFailure rateLimited(String limit, long retryAfterMs) {
+    long seconds = Math.max(1, (retryAfterMs + 999) / 1000);
+    String what = "tokens".equals(limit) ? "tokens per minute" : "requests per minute";
+    return new IngressFailure(429, "rate_limit_exceeded", "rate_limit_exceeded", null,
+        "Rate limit reached for " + what + " on this API key. Retry after " + seconds + " s.", seconds, false);
+  }
+
+  public static IngressFailure replicasBusy(String model, long retryAfterMs) {
+    long seconds = Math.max(1, (retryAfterMs + 999) / 1000);
+    return new IngressFailure(429, "rate_limit_exceeded", "replicas_at_capacity", null,
+        "Every replica of `" + model + "` is at its request limit. Retry after " + seconds + " s.", seconds, false);
+  }
+
+  public static IngressFailure limiterUnavailable() {
+    return new IngressFailure(503, "service_unavailable", "rate_limiter_unavailable", null,
+        "The rate limiter is unavailable; try again shortly.", 1, false);
+  }
+
+  public static IngressFailure noReplica(String model) {
+    return new IngressFailure(503, "service_unavailable", "no_healthy_replica", null,
+        "No healthy replica is serving `" + model + "` right now.", 1, false);
+  }
+
+  public static IngressFailure upstreamUnreachable(String detail) {
+    return new IngressFailure(502, "upstream_error", "upstream_unreachable", null,
+        "The model server could not be reached: " + detail, 0, true);
+  }
+
+  public static IngressFailure upstreamError(int upstreamStatus) {
+    int status = upstreamStatus == 503 ? 503 : 502;
+    return new IngressFailure(status, "upstream_error", "upstream_error", null,
+        "The model server answered with HTTP " + upstreamStatus + ".", status == 503 ? 1 : 0, true);
+  }
+
+  public static IngressFailure upstreamTimeout(String what) {
+    return new IngressFailure(504, "upstream_error", "upstream_timeout", null,
+        "The model server did not answer in time (" + what + ").", 0, true);
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String type() {
+    return type;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public String param() {
+    return param;
+  }
+
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
+  public boolean retryable() {
+    return retryable;
+  }
+}

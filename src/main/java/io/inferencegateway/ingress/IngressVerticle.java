@@ -1,0 +1,144 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.GatewayServices;
+import io.inferencegateway.auth.ApiKeys;
+import io.inferencegateway.auth.KeyCheck;
+import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.routing.ModelRoute;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.BiConsumer;
+
+/**
+ * The gateway's HTTP server: the OpenAI-compatible API (also under {@code /api/v1} for the toolkit's clients),
+ * {@code /health}, {@code /metrics}, and whatever the control plane mounts (admin API, console).
+ * Deployed once per event loop; every instance has its own upstream HTTP client and rate limiter.
+ */
+public final class IngressVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
+
+  private final GatewayServices services;
+  private final BiConsumer<io.vertx.core.Vertx, Router> controlPlane;
+  private HttpServer server;
+  private HttpClient client;
+  private RateLimiter limiter;
+
+  /**
+   * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
+   */
+  public IngressVerticle(GatewayServices services, BiConsumer<io.vertx.core.Vertx, Router> controlPlane) {
+    this.services = services;
+    this.controlPlane = controlPlane;
+  }
+
+  @Override
+  public Future<?> start() {
+    var up = services.config().upstream();
+    client = vertx.createHttpClient(new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_1_1)
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(60)
+            .setTcpNoDelay(true)
+            .setConnectTimeout((int) up.connectTimeoutMs())
+            .setDecompressionSupported(false)
+            .setMaxInitialLineLength(16 * 1024),
+        new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
+    limiter = services.rateLimiters().apply(vertx);
+    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter);
+
+    Router router = Router.router(vertx);
+    for (String prefix : new String[] {"/v1", "/api/v1"}) {
+      router.post(prefix + "/chat/completions").handler(ctx -> proxy.handle(ctx.request(), Operation.CHAT));
+      router.post(prefix + "/completions").handler(ctx -> proxy.handle(ctx.request(), Operation.COMPLETIONS));
+      router.post(prefix + "/embeddings").handler(ctx -> proxy.handle(ctx.request(), Operation.EMBEDDINGS));
+    }
+    router.get("/v1/models").handler(this::listModels);
+    router.get("/health").handler(this::health);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(services.prometheus()));
+    controlPlane.accept(vertx, router);
+    router.route("/v1/*").handler(ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path())));
+    router.errorHandler(405, ctx -> OpenAiErrors.send(ctx.response(),
+        IngressFailure.methodNotAllowed(ctx.request().method().name(), ctx.request().path())));
+    router.errorHandler(500, ctx -> {
+      log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      OpenAiErrors.send(ctx.response(), new IngressFailure(500, "server_error", "internal_error", null,
+          "The gateway failed to handle the request.", 0, false));
+    });
+
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(services.config().http().host())
+        .setPort(services.config().http().port())
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false)
+        .setIdleTimeout(0));
+    return server.requestHandler(router).listen();
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  /** {@code GET /v1/models}: the models this key may use, in OpenAI's list shape. */
+  private void listModels(RoutingContext ctx) {
+    services.keyCache().check(ApiKeys.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)))
+        .onSuccess(check -> {
+          if (!check.valid()) {
+            OpenAiErrors.send(ctx.response(), IngressFailure.unauthorized(check.outcome() == KeyCheck.Outcome.MISSING
+                ? "You didn't provide an API key." : "Incorrect, disabled or expired API key provided."));
+            return;
+          }
+          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(openAiModelList(check).toBuffer());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  public JsonObject openAiModelList(KeyCheck check) {
+    JsonArray data = new JsonArray();
+    for (ModelRoute m : services.registry().models()) {
+      if (check.key().models() != null && !check.key().models().contains(m.name())) {
+        continue;
+      }
+      data.add(new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
+          .put("owned_by", "inference-gateway").put("active", m.hasRoutableReplica()));
+    }
+    return new JsonObject().put("object", "list").put("data", data);
+  }
+
+  private void health(RoutingContext ctx) {
+    int models = services.registry().models().size();
+    long up = services.registry().replicas().stream().filter(r -> r.routable()).count();
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(new JsonObject()
+        .put("status", "ok").put("models", models).put("replicas_up", up)
+        .put("replicas", services.registry().replicas().size()).toBuffer());
+  }
+
+  /** Lets other code reuse the ingress's 404 for unknown OpenAI paths. */
+  static Handler<RoutingContext> notFound() {
+    return ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(server == null ? Future.succeededFuture() : server.close(),
+        client == null ? Future.succeededFuture() : client.close(),
+        limiter == null ? Future.succeededFuture() : limiter.close());
+  }
+}

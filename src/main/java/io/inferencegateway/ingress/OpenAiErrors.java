@@ -1,0 +1,62 @@
+package io.inferencegateway.ingress;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.VertxException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeoutException;
+
+/** The one place where failures become HTTP responses in OpenAI's error shape. */
+public final class OpenAiErrors {
+
+  private static final Logger log = LoggerFactory.getLogger(OpenAiErrors.class);
+
+  private OpenAiErrors() {}
+
+  /** Maps any failure of the request chain to the failure the client should see. */
+  public static IngressFailure classify(Throwable err) {
+    if (err instanceof IngressFailure f) {
+      return f;
+    }
+    if (err instanceof ConnectException || err instanceof ConnectTimeoutException || err instanceof UnknownHostException) {
+      return IngressFailure.upstreamUnreachable(err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
+    }
+    if (err instanceof TimeoutException || err instanceof io.netty.handler.timeout.TimeoutException
+        || (err.getMessage() != null && err.getMessage().contains("timeout"))) {
+      return IngressFailure.upstreamTimeout("no response");
+    }
+    if (err instanceof HttpClosedException || err instanceof VertxException) {
+      return IngressFailure.upstreamUnreachable(err.getMessage() == null ? "connection closed" : err.getMessage());
+    }
+    log.error("Unexpected failure while proxying", err);
+    return new IngressFailure(500, "server_error", "internal_error", null,
+        "The gateway failed to handle the request.", 0, false);
+  }
+
+  public static Buffer body(IngressFailure f) {
+    return new JsonObject().put("error", new JsonObject()
+        .put("message", f.getMessage())
+        .put("type", f.type())
+        .put("param", f.param())
+        .put("code", f.code())).toBuffer();
+  }
+
+  /** Sends the error unless the response has already started (then the caller ends the stream its own way). */
+  public static void send(HttpServerResponse response, IngressFailure f) {
+    if (response.headWritten() || response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(f.status()).putHeader("content-type", "application/json");
+    if (f.retryAfterSeconds() > 0) {
+      response.putHeader("retry-after", Long.toString(f.retryAfterSeconds()));
+    }
+    response.end(body(f));
+  }
+}

@@ -1,0 +1,409 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.GatewayServices;
+import io.inferencegateway.auth.ApiKeys;
+import io.inferencegateway.auth.KeyCheck;
+import io.inferencegateway.config.Addresses;
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.limits.LimitDecision;
+import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.UsageRecord;
+import io.inferencegateway.routing.ModelRoute;
+import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.routing.RouteHints;
+import io.inferencegateway.store.ApiKeyRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The hot path: authenticate, read and check the body, apply the key's limits, pick a replica, forward, relay the
+ * answer (streaming as it arrives), and hand one usage record to the metrics writer. One instance per ingress event
+ * loop; nothing here blocks or queries the database (the key cache and model registry are in memory).
+ */
+public final class ProxyHandler {
+
+  private static final int MAX_ATTEMPTS = 3;
+
+  private final Vertx vertx;
+  private final GatewayServices services;
+  private final HttpClient client;
+  private final RateLimiter limiter;
+  private final GatewayConfig.Upstream upstream;
+  private final long maxBodyBytes;
+  private final boolean storeContent;
+  private final int contentMaxChars;
+
+  public ProxyHandler(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter) {
+    this.vertx = vertx;
+    this.services = services;
+    this.client = client;
+    this.limiter = limiter;
+    this.upstream = services.config().upstream();
+    this.maxBodyBytes = services.config().http().maxBodyBytes();
+    this.storeContent = services.config().usage().storeContent();
+    this.contentMaxChars = services.config().usage().contentMaxChars();
+  }
+
+  public void handle(HttpServerRequest req, Operation op) {
+    Exchange ex = new Exchange(req, op);
+    Future<Buffer> body = BodyReader.read(req, maxBodyBytes);
+    services.meters().inFlight().incrementAndGet();
+    req.response().closeHandler(v -> clientGone(ex));
+    services.keyCache().check(ApiKeys.bearerToken(req.getHeader(HttpHeaders.AUTHORIZATION)))
+        .compose(check -> authorize(ex, check))
+        .compose(v -> checkContentType(req))
+        .compose(v -> body)
+        .compose(buf -> parse(ex, buf))
+        .compose(route -> limiter.acquire(ex.key.id(), ex.key.allowedRpm(), tpm(ex.key))
+            .compose(decision -> admit(decision))
+            .compose(v -> forward(ex, route, RouteHints.NONE, null)))
+        .onFailure(err -> fail(ex, err));
+  }
+
+  // ---- checks, in the order a client sees their errors
+
+  private Future<Void> authorize(Exchange ex, KeyCheck check) {
+    return switch (check.outcome()) {
+      case VALID -> {
+        ex.key = check.key();
+        yield Future.succeededFuture();
+      }
+      case MISSING -> Future.failedFuture(IngressFailure.unauthorized(
+          "You didn't provide an API key. Send it as 'Authorization: Bearer sk-...'."));
+      case DISABLED -> Future.failedFuture(IngressFailure.unauthorized("This API key has been disabled."));
+      case EXPIRED -> Future.failedFuture(IngressFailure.unauthorized("This API key has expired."));
+      case UNKNOWN -> Future.failedFuture(IngressFailure.unauthorized("Incorrect API key provided."));
+    };
+  }
+
+  private static Future<Void> checkContentType(HttpServerRequest req) {
+    String ct = req.getHeader(HttpHeaders.CONTENT_TYPE);
+    // a missing Content-Type is taken as JSON (many hand-written clients omit it); any other type is refused
+    if (ct == null || ct.regionMatches(true, 0, "application/json", 0, 16)) {
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(IngressFailure.unsupportedMediaType(ct));
+  }
+
+  private Future<ModelRoute> parse(Exchange ex, Buffer raw) {
+    if (raw.length() == 0) {
+      return Future.failedFuture(IngressFailure.badJson("The request body is empty; expected a JSON object."));
+    }
+    JsonObject json;
+    try {
+      json = new JsonObject(raw);
+    } catch (DecodeException | ClassCastException e) {
+      return Future.failedFuture(IngressFailure.badJson("The request body is not valid JSON: " + shortMessage(e)));
+    }
+    IngressFailure invalid = RequestValidator.validate(ex.op, json);
+    if (invalid != null) {
+      return Future.failedFuture(invalid);
+    }
+    ex.body = json;
+    ex.model = json.getString("model");
+    ModelRoute route = services.registry().model(ex.model);
+    ApiKeyRow key = ex.key;
+    if (route == null || (key.models() != null && !key.models().contains(ex.model))) {
+      ex.model = route == null ? null : ex.model; // do not label records with arbitrary client strings
+      return Future.failedFuture(IngressFailure.modelNotFound(json.getString("model")));
+    }
+    ex.stream = ex.op.canStream() && Boolean.TRUE.equals(json.getValue("stream"));
+    if (ex.stream) {
+      JsonObject options = json.getValue("stream_options") instanceof JsonObject o ? o : null;
+      ex.clientWantsUsage = options != null && Boolean.TRUE.equals(options.getValue("include_usage"));
+      if (ex.clientWantsUsage) {
+        ex.upstreamBody = raw;
+      } else {
+        // ask vLLM for the usage chunk so the record has token counts; SseRelay drops it again for this client
+        if (options == null) {
+          options = new JsonObject();
+          json.put("stream_options", options);
+        }
+        options.put("include_usage", true);
+        ex.upstreamBody = json.toBuffer();
+      }
+    } else {
+      ex.upstreamBody = raw;
+    }
+    if (storeContent) {
+      Object prompt = switch (ex.op) {
+        case CHAT -> json.getValue("messages");
+        case COMPLETIONS -> json.getValue("prompt");
+        case EMBEDDINGS -> json.getValue("input");
+      };
+      ex.input = truncate(prompt instanceof String s ? s : String.valueOf(prompt));
+    }
+    return Future.succeededFuture(route);
+  }
+
+  private static Future<Void> admit(LimitDecision decision) {
+    if (decision.allowed()) {
+      return Future.succeededFuture();
+    }
+    if (decision.unavailable()) {
+      return Future.failedFuture(IngressFailure.limiterUnavailable());
+    }
+    return Future.failedFuture(IngressFailure.rateLimited(decision.limit(), decision.retryAfterMs()));
+  }
+
+  // ---- routing and fail-over
+
+  /**
+   * Sends the request to a replica; on a failure that reached nothing of the client (connect error, 5xx, time to first
+   * byte), tries another replica, up to {@link #MAX_ATTEMPTS}.
+   */
+  private Future<Void> forward(Exchange ex, ModelRoute route, RouteHints hints, IngressFailure lastFailure) {
+    if (ex.finished()) {
+      return Future.succeededFuture();
+    }
+    ReplicaState replica = services.selector().select(route, hints);
+    if (replica == null) {
+      return Future.failedFuture(lastFailure != null ? lastFailure : IngressFailure.noReplica(route.name()));
+    }
+    ex.replica = replica;
+    ex.attempts++;
+    replica.requestStarted();
+    ex.replicaHeld = true;
+    return send(ex, replica)
+        .recover(err -> {
+          releaseReplica(ex);
+          IngressFailure f = OpenAiErrors.classify(err);
+          if ("upstream_unreachable".equals(f.code())) {
+            replica.markHealth(false, f.getMessage()); // the health check brings it back
+          }
+          if (f.retryable() && !ex.finished() && !ex.request.response().headWritten() && ex.attempts < MAX_ATTEMPTS) {
+            return forward(ex, route, hints.excluding(replica.id()), f).map(v -> (HttpClientResponse) null);
+          }
+          return Future.failedFuture(f);
+        })
+        .compose(resp -> resp == null ? Future.succeededFuture() : relay(ex, resp));
+  }
+
+  private Future<HttpClientResponse> send(Exchange ex, ReplicaState replica) {
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(replica.target().host())
+        .setPort(replica.target().port())
+        .setSsl(replica.target().ssl())
+        .setURI(replica.target().uri(ex.op.upstreamPath()))
+        .setConnectTimeout(upstream.connectTimeoutMs())
+        .setIdleTimeout(upstream.firstByteTimeoutMs())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.ACCEPT, ex.stream ? "text/event-stream" : "application/json")
+        .putHeader("x-request-id", ex.requestId);
+    return client.request(options)
+        .compose(creq -> {
+          ex.upstream = creq;
+          if (ex.finished()) {
+            creq.reset();
+            return Future.failedFuture(IngressFailure.upstreamUnreachable("client went away"));
+          }
+          if (ex.totalTimer < 0) {
+            ex.totalTimer = vertx.setTimer(upstream.totalTimeoutMs(),
+                id -> {
+                  ex.totalTimer = -1;
+                  if (ex.upstream != null) {
+                    ex.upstream.reset(0, new TimeoutException("total request time exceeded"));
+                  }
+                });
+          }
+          return creq.send(ex.upstreamBody);
+        })
+        .compose(resp -> {
+          if (resp.statusCode() >= 500) {
+            // drain it so the connection can be reused, then let the caller try another replica
+            return resp.body().transform(ar -> Future.failedFuture(IngressFailure.upstreamError(resp.statusCode())));
+          }
+          return Future.succeededFuture(resp);
+        });
+  }
+
+  // ---- relaying the answer
+
+  private Future<Void> relay(Exchange ex, HttpClientResponse resp) {
+    ex.upstream.idleTimeout(upstream.idleTimeoutMs());
+    String contentType = resp.getHeader(HttpHeaders.CONTENT_TYPE);
+    boolean eventStream = contentType != null && contentType.startsWith("text/event-stream");
+    if (ex.stream && resp.statusCode() == 200 && eventStream) {
+      return relayStream(ex, resp);
+    }
+    return resp.body().map(buf -> {
+      ex.markFirstByte();
+      int status = resp.statusCode();
+      String error = null;
+      if (status == 200) {
+        readUsage(ex, buf);
+      } else {
+        error = "upstream HTTP " + status + ": " + truncate(buf.toString());
+      }
+      HttpServerResponse out = ex.request.response();
+      if (!out.closed() && !out.ended()) {
+        out.setStatusCode(status)
+            .putHeader(HttpHeaders.CONTENT_TYPE, contentType == null ? "application/json" : contentType)
+            .putHeader("x-request-id", ex.requestId)
+            .end(buf);
+      }
+      complete(ex, status, error);
+      return null;
+    });
+  }
+
+  private void readUsage(Exchange ex, Buffer buf) {
+    try {
+      JsonObject answer = new JsonObject(buf);
+      ex.usage(answer.getJsonObject("usage"));
+      if (storeContent && answer.getValue("choices") != null) {
+        ex.output = truncate(answer.getValue("choices").toString());
+      }
+    } catch (DecodeException | ClassCastException e) {
+      // not JSON: relay it anyway, the record just has no token counts
+    }
+  }
+
+  private Future<Void> relayStream(Exchange ex, HttpClientResponse resp) {
+    HttpServerResponse out = ex.request.response();
+    out.setStatusCode(200)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("x-accel-buffering", "no")
+        .putHeader("x-request-id", ex.requestId)
+        .setChunked(true);
+    SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, out::write);
+    ex.relay = relay;
+    resp.handler(chunk -> {
+      ex.markFirstByte();
+      relay.feed(chunk);
+      if (out.writeQueueFull()) {
+        resp.pause();
+        out.drainHandler(v -> resp.resume());
+      }
+    });
+    resp.exceptionHandler(err -> streamBroken(ex, relay, err.getMessage() == null ? err.toString() : err.getMessage()));
+    resp.endHandler(v -> {
+      relay.flushRemainder();
+      if (!relay.sawDone()) {
+        streamBroken(ex, relay, "the model server ended the stream early");
+        return;
+      }
+      streamUsage(ex, relay);
+      if (!out.ended() && !out.closed()) {
+        out.end();
+      }
+      complete(ex, 200, relay.upstreamError());
+    });
+    return Future.succeededFuture();
+  }
+
+  /** A stream that broke after the client got its first byte: end it with an error event, record it as failed. */
+  private void streamBroken(Exchange ex, SseRelay relay, String reason) {
+    if (ex.finished()) {
+      return;
+    }
+    streamUsage(ex, relay);
+    HttpServerResponse out = ex.request.response();
+    if (!out.ended() && !out.closed()) {
+      IngressFailure f = new IngressFailure(502, "upstream_error", "stream_interrupted", null,
+          "The model server stopped the stream before it was complete: " + reason, 0, false);
+      out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
+    }
+    if (ex.upstream != null) {
+      ex.upstream.reset();
+    }
+    complete(ex, 502, "stream interrupted: " + reason);
+  }
+
+  /** Usage of a stream: vLLM's usage chunk if it came, else an estimate from the events relayed so far. */
+  private void streamUsage(Exchange ex, SseRelay relay) {
+    if (relay.usage() != null) {
+      ex.usage(relay.usage());
+    } else {
+      ex.completionTokens = Math.max(0, relay.choiceEvents() - 1); // the first event only carries the role
+      ex.totalTokens = ex.promptTokens + ex.completionTokens;
+    }
+    if (storeContent) {
+      ex.output = truncate(relay.content());
+    }
+  }
+
+  // ---- endings
+
+  private void clientGone(Exchange ex) {
+    if (ex.finished()) {
+      return;
+    }
+    if (ex.upstream != null) {
+      ex.upstream.reset(); // tells vLLM to stop generating
+    }
+    if (ex.relay != null) {
+      streamUsage(ex, ex.relay);
+    }
+    complete(ex, 499, "client closed the connection");
+  }
+
+  private void fail(Exchange ex, Throwable err) {
+    IngressFailure f = OpenAiErrors.classify(err);
+    OpenAiErrors.send(ex.request.response(), f);
+    if (f.status() == 401) {
+      // no key, nothing to bill: count it, but keep unauthenticated traffic out of the usage table
+      ex.abandon();
+      services.meters().inFlight().decrementAndGet();
+      services.meters().unauthorized().increment();
+      return;
+    }
+    complete(ex, f.status(), f.getMessage());
+  }
+
+  private void complete(Exchange ex, int status, String error) {
+    UsageRecord record = ex.finish(status, error);
+    if (record == null) {
+      return;
+    }
+    if (ex.totalTimer >= 0) {
+      vertx.cancelTimer(ex.totalTimer);
+      ex.totalTimer = -1;
+    }
+    releaseReplica(ex);
+    services.meters().inFlight().decrementAndGet();
+    if (ex.key != null && record.totalTokens() > 0) {
+      limiter.chargeTokens(ex.key.id(), tpm(ex.key), record.totalTokens());
+    }
+    vertx.eventBus().send(Addresses.METRICS_RECORD, record);
+  }
+
+  private static void releaseReplica(Exchange ex) {
+    if (ex.replicaHeld) {
+      ex.replicaHeld = false;
+      ex.replica.requestEnded();
+    }
+  }
+
+  private static int tpm(ApiKeyRow key) {
+    return key.allowedTpm() == null ? 0 : key.allowedTpm();
+  }
+
+  private String truncate(String s) {
+    if (s == null) {
+      return null;
+    }
+    return s.length() <= contentMaxChars ? s : s.substring(0, contentMaxChars);
+  }
+
+  private static String shortMessage(Exception e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    int nl = m.indexOf('\n');
+    m = nl > 0 ? m.substring(0, nl) : m;
+    return m.length() > 200 ? m.substring(0, 200) : m;
+  }
+}

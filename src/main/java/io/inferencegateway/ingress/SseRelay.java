@@ -1,0 +1,244 @@
+package io.inferencegateway.ingress;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Relays a vLLM server-sent-event stream to the client as it arrives, one complete event at a time, while noting what
+ * the gateway needs: the usage chunk (parsed; every other event is only scanned, never parsed), whether {@code [DONE]}
+ * came, and how many events carried choices (an estimate of tokens when a stream breaks before its usage chunk).
+ * The usage-only chunk the gateway asked for on the client's behalf is dropped unless the client asked for it too.
+ * Complete events of one network read go out in one write; only a partial event at the end is held back.
+ */
+public final class SseRelay {
+
+  private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CHOICES = "\"choices\"".getBytes(StandardCharsets.US_ASCII);
+
+  private final boolean forwardUsageChunk;
+  private final boolean captureContent;
+  private final Consumer<Buffer> sink;
+
+  private Buffer pending;
+  private boolean sawDone;
+  private boolean sawEvent;
+  private int choiceEvents;
+  private JsonObject usage;
+  private String upstreamError;
+  private StringBuilder content;
+
+  /**
+   * @param forwardUsageChunk whether the client asked for {@code stream_options.include_usage}
+   * @param captureContent whether to keep the generated text (the "store content" setting)
+   * @param sink where relayed bytes go (the client response)
+   */
+  public SseRelay(boolean forwardUsageChunk, boolean captureContent, Consumer<Buffer> sink) {
+    this.forwardUsageChunk = forwardUsageChunk;
+    this.captureContent = captureContent;
+    this.sink = sink;
+  }
+
+  /** Takes one network read from upstream and forwards every event it completes. */
+  public void feed(Buffer chunk) {
+    Buffer data;
+    if (pending == null) {
+      data = chunk;
+    } else {
+      data = pending.appendBuffer(chunk);
+      pending = null;
+    }
+    int len = data.length();
+    int runStart = 0;   // start of the events not yet written
+    int eventStart = 0;
+    int i = 0;
+    while (i < len) {
+      int end = eventEnd(data, i, len);
+      if (end < 0) {
+        break;
+      }
+      boolean keep = inspect(data, eventStart, end);
+      if (!keep) {
+        if (eventStart > runStart) {
+          sink.accept(data.slice(runStart, eventStart));
+        }
+        runStart = end;
+      }
+      eventStart = end;
+      i = end;
+    }
+    if (eventStart > runStart) {
+      sink.accept(runStart == 0 && eventStart == len ? data : data.slice(runStart, eventStart));
+    }
+    if (eventStart < len) {
+      pending = data.getBuffer(eventStart, len); // a copy: the slice's backing buffer may be reused
+    }
+  }
+
+  /** Index just past the blank line ending the event that contains position {@code from}, or -1 if incomplete. */
+  private static int eventEnd(Buffer b, int from, int len) {
+    for (int i = from; i < len - 1; i++) {
+      if (b.getByte(i) == '\n') {
+        byte next = b.getByte(i + 1);
+        if (next == '\n') {
+          return i + 2;
+        }
+        if (next == '\r' && i + 2 < len && b.getByte(i + 2) == '\n') {
+          return i + 3;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Notes what the event says; returns false if it must not reach the client. */
+  private boolean inspect(Buffer b, int start, int end) {
+    sawEvent = true;
+    if (startsWith(b, start, end, DONE)) {
+      sawDone = true;
+      return true;
+    }
+    boolean hasChoices = indexOf(b, CHOICES, start, end) >= 0;
+    int u = indexOf(b, USAGE, start, end);
+    boolean hasUsageObject = u >= 0 && nextNonSpaceAfterColon(b, u + USAGE.length, end) == '{';
+    if (hasChoices) {
+      choiceEvents++;
+    }
+    if (hasUsageObject || captureContent || (!hasChoices && indexOf(b, ERROR, start, end) >= 0)) {
+      JsonObject event = parseData(b, start, end);
+      if (event != null) {
+        if (event.getValue("usage") instanceof JsonObject usageObject) {
+          usage = usageObject;
+        }
+        if (event.getValue("error") instanceof JsonObject err) {
+          upstreamError = err.getString("message", err.encode());
+        } else if (event.getValue("object") instanceof String o && o.equals("error")) {
+          upstreamError = event.getString("message", event.encode());
+        }
+        JsonArray choices = event.getJsonArray("choices");
+        if (captureContent && choices != null) {
+          appendContent(choices);
+        }
+        if (hasUsageObject && choices != null && choices.isEmpty()) {
+          choiceEvents--; // the usage-only chunk carries no token
+          return forwardUsageChunk;
+        }
+      }
+    }
+    return true;
+  }
+
+  private void appendContent(JsonArray choices) {
+    for (int i = 0; i < choices.size(); i++) {
+      if (!(choices.getValue(i) instanceof JsonObject c)) {
+        continue;
+      }
+      String piece = c.getValue("delta") instanceof JsonObject d ? d.getString("content") : c.getString("text");
+      if (piece != null) {
+        if (content == null) {
+          content = new StringBuilder();
+        }
+        content.append(piece);
+      }
+    }
+  }
+
+  /** The JSON of an event's data lines, or null if it has none or is not JSON. */
+  static JsonObject parseData(Buffer b, int start, int end) {
+    String text = b.getString(start, end, "UTF-8");
+    StringBuilder data = new StringBuilder();
+    for (String line : text.split("\r?\n")) {
+      if (line.startsWith("data:")) {
+        if (data.length() > 0) {
+          data.append('\n');
+        }
+        data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+      }
+    }
+    if (data.length() == 0 || data.charAt(0) != '{') {
+      return null;
+    }
+    try {
+      return new JsonObject(data.toString());
+    } catch (DecodeException e) {
+      return null;
+    }
+  }
+
+  private static int nextNonSpaceAfterColon(Buffer b, int from, int end) {
+    int i = from;
+    while (i < end && (b.getByte(i) == ' ' || b.getByte(i) == ':')) {
+      i++;
+    }
+    return i < end ? b.getByte(i) : -1;
+  }
+
+  private static boolean startsWith(Buffer b, int start, int end, byte[] prefix) {
+    if (end - start < prefix.length) {
+      return false;
+    }
+    for (int k = 0; k < prefix.length; k++) {
+      if (b.getByte(start + k) != prefix[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static int indexOf(Buffer b, byte[] needle, int start, int end) {
+    byte first = needle[0];
+    outer:
+    for (int i = start; i <= end - needle.length; i++) {
+      if (b.getByte(i) != first) {
+        continue;
+      }
+      for (int k = 1; k < needle.length; k++) {
+        if (b.getByte(i + k) != needle[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** Forwards an incomplete trailing event, if any (a well-formed stream never leaves one). */
+  public void flushRemainder() {
+    if (pending != null && pending.length() > 0) {
+      sink.accept(pending);
+      pending = null;
+    }
+  }
+
+  public boolean sawDone() {
+    return sawDone;
+  }
+
+  public boolean sawEvent() {
+    return sawEvent;
+  }
+
+  /** Events that carried choices: about one token each in vLLM's streams. */
+  public int choiceEvents() {
+    return Math.max(0, choiceEvents);
+  }
+
+  /** The usage vLLM reported, or null if the stream ended before it. */
+  public JsonObject usage() {
+    return usage;
+  }
+
+  public String upstreamError() {
+    return upstreamError;
+  }
+
+  public String content() {
+    return content == null ? null : content.toString();
+  }
+}

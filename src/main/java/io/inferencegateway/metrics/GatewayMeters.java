@@ -1,0 +1,111 @@
+package io.inferencegateway.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The gateway's own Prometheus meters. Per-request meters are updated by the metrics writer from usage records, off
+ * the hot path; the ingress only touches the in-flight gauge. Meters with tags are cached so a record costs map
+ * look-ups, not meter registration.
+ */
+public final class GatewayMeters {
+
+  private final MeterRegistry registry;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong usageBuffered = new AtomicLong();
+  private final AtomicLong usageSpooled = new AtomicLong();
+  private final Counter redisFailures;
+  private final Counter usageWriteFailures;
+  private final Counter unauthorized;
+  private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> tokens = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timer> latency = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timer> ttft = new ConcurrentHashMap<>();
+
+  public GatewayMeters(MeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder("gateway_requests_in_flight", inFlight, AtomicInteger::get)
+        .description("Requests being proxied right now").register(registry);
+    Gauge.builder("gateway_usage_records_buffered", usageBuffered, AtomicLong::get)
+        .description("Usage records waiting in memory for the database").register(registry);
+    Gauge.builder("gateway_usage_records_spooled", usageSpooled, AtomicLong::get)
+        .description("Usage records waiting in the local spool file for the database").register(registry);
+    redisFailures = Counter.builder("gateway_ratelimit_redis_failures")
+        .description("Rate-limit checks that fell back because Redis failed or was slow").register(registry);
+    unauthorized = Counter.builder("gateway_requests_unauthorized")
+        .description("Requests refused for a missing, unknown, disabled or expired API key").register(registry);
+    usageWriteFailures = Counter.builder("gateway_usage_write_failures")
+        .description("Failed attempts to write a batch of usage records").register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public AtomicInteger inFlight() {
+    return inFlight;
+  }
+
+  public AtomicLong usageBuffered() {
+    return usageBuffered;
+  }
+
+  public AtomicLong usageSpooled() {
+    return usageSpooled;
+  }
+
+  public Counter redisFailures() {
+    return redisFailures;
+  }
+
+  public Counter unauthorized() {
+    return unauthorized;
+  }
+
+  public Counter usageWriteFailures() {
+    return usageWriteFailures;
+  }
+
+  /** Counts one finished request (called by the metrics writer). */
+  public void record(UsageRecord r) {
+    String model = r.model() == null ? "none" : r.model();
+    String status = Integer.toString(r.status());
+    requests.computeIfAbsent(model + '\u0000' + status, k -> Counter.builder("gateway_requests")
+        .description("Requests by model and HTTP status").tag("model", model).tag("status", status)
+        .register(registry)).increment();
+    if (r.promptTokens() > 0) {
+      tokenCounter(model, "prompt").increment(r.promptTokens());
+    }
+    if (r.completionTokens() > 0) {
+      tokenCounter(model, "completion").increment(r.completionTokens());
+    }
+    if (r.replicaId() != null) {
+      latency.computeIfAbsent(model, k -> Timer.builder("gateway_upstream_latency")
+          .description("Time from request to the end of the answer, for requests that reached a replica")
+          .tag("model", model).publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
+          .register(registry)).record(r.durationNanos(), TimeUnit.NANOSECONDS);
+      if (r.ttftNanos() >= 0) {
+        ttft.computeIfAbsent(model, k -> Timer.builder("gateway_time_to_first_token")
+            .description("Time from request to the first byte (non-streaming) or event (streaming) of the answer")
+            .tag("model", model).publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(2))
+            .register(registry)).record(r.ttftNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  private Counter tokenCounter(String model, String type) {
+    return tokens.computeIfAbsent(model + '\u0000' + type, k -> Counter.builder("gateway_tokens")
+        .description("Tokens by model and type (prompt or completion)").tag("model", model).tag("type", type)
+        .register(registry));
+  }
+}

@@ -1,0 +1,189 @@
+package io.inferencegateway.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** SQL for {@code llm_models}, {@code replicas} and {@code replica_security_rules}. */
+public final class ModelStore {
+
+  private static final String REPLICA_COLUMNS = "id, model_id, endpoint, rate_limit, weight, flavor_name, vm_status, name,"
+      + " environment_name, image_name, assign_floating_ip, run_command, key_name, vm_id, port, error_message,"
+      + " created_at, updated_at";
+
+  private final Database db;
+
+  public ModelStore(Database db) {
+    this.db = db;
+  }
+
+  // ---- models
+
+  public Future<ModelRow> insertModel(String name) {
+    Instant now = Instant.now();
+    return db.pool().preparedQuery("INSERT INTO llm_models (name, created_at) VALUES (?, ?)")
+        .execute(Tuple.of(name, SqlValues.toDb(now)))
+        .map(rows -> new ModelRow(db.dialect().generatedId(rows), name, null, now));
+  }
+
+  public Future<List<ModelRow>> models() {
+    return db.pool().query("SELECT id, name, routing_strategy, created_at FROM llm_models ORDER BY id").execute()
+        .map(ModelStore::models);
+  }
+
+  public Future<Optional<ModelRow>> modelByName(String name) {
+    return db.pool().preparedQuery("SELECT id, name, routing_strategy, created_at FROM llm_models WHERE name = ?")
+        .execute(Tuple.of(name)).map(rows -> models(rows).stream().findFirst());
+  }
+
+  public Future<Optional<ModelRow>> modelById(long id) {
+    return db.pool().preparedQuery("SELECT id, name, routing_strategy, created_at FROM llm_models WHERE id = ?")
+        .execute(Tuple.of(id)).map(rows -> models(rows).stream().findFirst());
+  }
+
+  public Future<Boolean> setRoutingStrategy(long modelId, String strategy) {
+    return db.pool().preparedQuery("UPDATE llm_models SET routing_strategy = ? WHERE id = ?")
+        .execute(Tuple.of(strategy, modelId)).map(rows -> rows.rowCount() > 0);
+  }
+
+  /** Deletes the model with its replicas and their security rules, in one transaction. */
+  public Future<Boolean> deleteModel(long id) {
+    return db.pool().withTransaction(conn -> conn
+        .preparedQuery("DELETE FROM replica_security_rules WHERE replica_id IN (SELECT id FROM replicas WHERE model_id = ?)")
+        .execute(Tuple.of(id))
+        .compose(v -> conn.preparedQuery("DELETE FROM replicas WHERE model_id = ?").execute(Tuple.of(id)))
+        .compose(v -> conn.preparedQuery("DELETE FROM llm_models WHERE id = ?").execute(Tuple.of(id)))
+        .map(rows -> rows.rowCount() > 0));
+  }
+
+  // ---- replicas
+
+  public record NewReplica(long modelId, String endpoint, Integer rateLimit, Integer weight, String vmStatus,
+                           String name, String flavorName, String environmentName, String imageName,
+                           Boolean assignFloatingIp, String runCommand, String keyName, Integer port) {
+
+    public static NewReplica byEndpoint(long modelId, String endpoint, Integer rateLimit) {
+      return new NewReplica(modelId, endpoint, rateLimit, null, ReplicaRow.SUCCESS, null, null, null, null, null, null,
+          null, null);
+    }
+  }
+
+  public Future<Long> insertReplica(NewReplica r, List<SecurityRuleRow> rules) {
+    Instant now = Instant.now();
+    return db.pool().withTransaction(conn -> conn.preparedQuery("INSERT INTO replicas (model_id, endpoint, rate_limit, weight,"
+                + " flavor_name, vm_status, name, environment_name, image_name, assign_floating_ip, run_command, key_name,"
+                + " port, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .execute(Tuple.from(new Object[] {r.modelId(), r.endpoint(), r.rateLimit(), r.weight(), r.flavorName(),
+            r.vmStatus(), r.name(), r.environmentName(), r.imageName(), r.assignFloatingIp(), r.runCommand(), r.keyName(),
+            r.port(), SqlValues.toDb(now), SqlValues.toDb(now)}))
+        .map(rows -> db.dialect().generatedId(rows))
+        .compose(id -> insertRules(conn, id, rules).map(id)));
+  }
+
+  private Future<Void> insertRules(SqlConnection conn, long replicaId, List<SecurityRuleRow> rules) {
+    if (rules == null || rules.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Tuple> batch = new ArrayList<>();
+    for (SecurityRuleRow rule : rules) {
+      batch.add(Tuple.of(replicaId, rule.direction(), rule.protocol(), rule.ethertype(), rule.remoteIpPrefix(),
+          rule.portRangeMin(), rule.portRangeMax()));
+    }
+    return conn.preparedQuery("INSERT INTO replica_security_rules (replica_id, direction, protocol, ethertype,"
+        + " remote_ip_prefix, port_range_min, port_range_max) VALUES (?, ?, ?, ?, ?, ?, ?)").executeBatch(batch).mapEmpty();
+  }
+
+  public Future<List<ReplicaRow>> replicas() {
+    return db.pool().query("SELECT " + REPLICA_COLUMNS + " FROM replicas ORDER BY id").execute().map(ModelStore::replicas);
+  }
+
+  public Future<List<ReplicaRow>> replicasOf(long modelId) {
+    return db.pool().preparedQuery("SELECT " + REPLICA_COLUMNS + " FROM replicas WHERE model_id = ? ORDER BY id")
+        .execute(Tuple.of(modelId)).map(ModelStore::replicas);
+  }
+
+  public Future<Optional<ReplicaRow>> replicaById(long id) {
+    return db.pool().preparedQuery("SELECT " + REPLICA_COLUMNS + " FROM replicas WHERE id = ?")
+        .execute(Tuple.of(id)).map(rows -> replicas(rows).stream().findFirst());
+  }
+
+  public Future<List<ReplicaRow>> replicasWithStatus(String vmStatus) {
+    return db.pool().preparedQuery("SELECT " + REPLICA_COLUMNS + " FROM replicas WHERE vm_status = ? ORDER BY id")
+        .execute(Tuple.of(vmStatus)).map(ModelStore::replicas);
+  }
+
+  public Future<Boolean> endpointExists(String endpoint) {
+    return db.pool().preparedQuery("SELECT 1 FROM replicas WHERE endpoint = ? LIMIT 1").execute(Tuple.of(endpoint))
+        .map(rows -> rows.size() > 0);
+  }
+
+  public Future<Boolean> updateRateLimit(long replicaId, Integer rateLimit) {
+    return db.pool().preparedQuery("UPDATE replicas SET rate_limit = ?, updated_at = ? WHERE id = ?")
+        .execute(Tuple.of(rateLimit, SqlValues.toDb(Instant.now()), replicaId)).map(rows -> rows.rowCount() > 0);
+  }
+
+  public Future<Boolean> updateWeight(long replicaId, Integer weight) {
+    return db.pool().preparedQuery("UPDATE replicas SET weight = ?, updated_at = ? WHERE id = ?")
+        .execute(Tuple.of(weight, SqlValues.toDb(Instant.now()), replicaId)).map(rows -> rows.rowCount() > 0);
+  }
+
+  /** Records provisioning progress: the VM id once known, then the endpoint and SUCCESS, or FAILED with a reason. */
+  public Future<Boolean> updateProvisioning(long replicaId, String vmStatus, Long vmId, String endpoint, String error) {
+    return db.pool().preparedQuery("UPDATE replicas SET vm_status = ?, vm_id = COALESCE(?, vm_id),"
+            + " endpoint = COALESCE(?, endpoint), error_message = ?, updated_at = ? WHERE id = ?")
+        .execute(Tuple.from(new Object[] {vmStatus, vmId, endpoint, error, SqlValues.toDb(Instant.now()), replicaId}))
+        .map(rows -> rows.rowCount() > 0);
+  }
+
+  /** Deletes the replica and its security rules, in one transaction. */
+  public Future<Boolean> deleteReplica(long id) {
+    return db.pool().withTransaction(conn -> conn
+        .preparedQuery("DELETE FROM replica_security_rules WHERE replica_id = ?").execute(Tuple.of(id))
+        .compose(v -> conn.preparedQuery("DELETE FROM replicas WHERE id = ?").execute(Tuple.of(id)))
+        .map(rows -> rows.rowCount() > 0));
+  }
+
+  public Future<List<SecurityRuleRow>> securityRules(long replicaId) {
+    return db.pool().preparedQuery("SELECT id, replica_id, direction, protocol, ethertype, remote_ip_prefix, port_range_min,"
+            + " port_range_max FROM replica_security_rules WHERE replica_id = ? ORDER BY id")
+        .execute(Tuple.of(replicaId))
+        .map(rows -> {
+          List<SecurityRuleRow> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(new SecurityRuleRow(r.getLong("id"), r.getLong("replica_id"), r.getString("direction"),
+                r.getString("protocol"), r.getString("ethertype"), r.getString("remote_ip_prefix"),
+                r.getInteger("port_range_min"), r.getInteger("port_range_max")));
+          }
+          return out;
+        });
+  }
+
+  private static List<ModelRow> models(RowSet<Row> rows) {
+    List<ModelRow> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(new ModelRow(r.getLong("id"), r.getString("name"), r.getString("routing_strategy"),
+          SqlValues.instant(r, "created_at")));
+    }
+    return out;
+  }
+
+  private static List<ReplicaRow> replicas(RowSet<Row> rows) {
+    List<ReplicaRow> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(new ReplicaRow(r.getLong("id"), r.getLong("model_id"), r.getString("endpoint"),
+          SqlValues.nullableInt(r, "rate_limit"), SqlValues.nullableInt(r, "weight"), r.getString("flavor_name"),
+          r.getString("vm_status"), r.getString("name"), r.getString("environment_name"), r.getString("image_name"),
+          SqlValues.nullableBool(r, "assign_floating_ip"), r.getString("run_command"), r.getString("key_name"),
+          SqlValues.nullableLong(r, "vm_id"), SqlValues.nullableInt(r, "port"), r.getString("error_message"),
+          SqlValues.instant(r, "created_at"), SqlValues.instant(r, "updated_at")));
+    }
+    return out;
+  }
+}

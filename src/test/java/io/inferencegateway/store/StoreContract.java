@@ -1,0 +1,180 @@
+package io.inferencegateway.store;
+
+import io.inferencegateway.metrics.UsageRecord;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The data layer's contract, run unchanged against MariaDB ({@link MariaDbStoreTest}) and embedded H2
+ * ({@link H2StoreTest}): one SQL text must behave the same on both.
+ */
+@ExtendWith(VertxExtension.class)
+abstract class StoreContract {
+
+  protected Vertx vertx;
+  protected Database db;
+
+  protected abstract Database openDatabase(Vertx vertx);
+
+  protected void dropDatabase(Vertx vertx) {
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    db = openDatabase(vertx);
+    Migrations.run(vertx, db).await();
+  }
+
+  @AfterEach
+  void tearDown() {
+    db.close().await();
+    dropDatabase(vertx);
+  }
+
+  @Test
+  void migrationsRunOnceAndAreRecorded() {
+    assertThat(Migrations.run(vertx, db).await()).isZero();
+    long applied = db.pool().query("SELECT COUNT(*) FROM schema_migrations").execute().await().iterator().next().getLong(0);
+    assertThat(applied).isEqualTo(Migrations.FILES.size());
+  }
+
+  @Test
+  void apiKeysRoundTripWithTimesAndModels() {
+    ApiKeyStore keys = new ApiKeyStore(db);
+    Instant expires = Instant.now().plus(3, ChronoUnit.DAYS).truncatedTo(ChronoUnit.MILLIS);
+    ApiKeyRow created = keys.insert(new ApiKeyStore.NewApiKey("alice", "a".repeat(64), "sk-abcdefgh", 160, 5000,
+        List.of("m1", "m2"), expires)).await();
+    assertThat(created.id()).isPositive();
+
+    ApiKeyRow byHash = keys.byHash("a".repeat(64)).await().orElseThrow();
+    assertThat(byHash.id()).isEqualTo(created.id());
+    assertThat(byHash.userId()).isEqualTo("alice");
+    assertThat(byHash.allowedRpm()).isEqualTo(160);
+    assertThat(byHash.allowedTpm()).isEqualTo(5000);
+    assertThat(byHash.models()).containsExactly("m1", "m2");
+    assertThat(byHash.enabled()).isTrue();
+    assertThat(byHash.expiresAt()).isEqualTo(expires);
+    assertThat(byHash.createdAt()).isCloseTo(Instant.now(), org.assertj.core.api.Assertions.within(1, ChronoUnit.MINUTES));
+    assertThat(byHash.lastUsedAt()).isNull();
+
+    ApiKeyRow other = keys.insert(new ApiKeyStore.NewApiKey("bob", "b".repeat(64), "sk-bbbbbbbb", 10, null, null, null))
+        .await();
+    assertThat(keys.all().await()).extracting(ApiKeyRow::id).containsExactly(created.id(), other.id());
+    assertThat(keys.byId(other.id()).await().orElseThrow().models()).isNull();
+
+    assertThat(keys.setEnabled(created.id(), false).await()).isTrue();
+    assertThat(keys.byId(created.id()).await().orElseThrow().enabled()).isFalse();
+
+    Instant used = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    keys.touchLastUsed(Set.of(created.id(), other.id()), used).await();
+    assertThat(keys.byId(other.id()).await().orElseThrow().lastUsedAt()).isEqualTo(used);
+
+    assertThat(keys.delete(other.id()).await()).isTrue();
+    assertThat(keys.delete(other.id()).await()).isFalse();
+    assertThat(keys.byHash("b".repeat(64)).await()).isEmpty();
+  }
+
+  @Test
+  void keyHashesAreUnique() {
+    ApiKeyStore keys = new ApiKeyStore(db);
+    keys.insert(new ApiKeyStore.NewApiKey("u", "c".repeat(64), "sk-c", 1, null, null, null)).await();
+    assertThatThrownBy(() -> keys.insert(new ApiKeyStore.NewApiKey("v", "c".repeat(64), "sk-c", 1, null, null, null))
+        .await()).isNotNull();
+  }
+
+  @Test
+  void modelsReplicasAndRulesCascadeOnDelete() {
+    ModelStore models = new ModelStore(db);
+    ModelRow m = models.insertModel("llama").await();
+    assertThat(models.modelByName("llama").await()).hasValueSatisfying(found -> {
+      assertThat(found.id()).isEqualTo(m.id());
+      assertThat(found.name()).isEqualTo("llama");
+    });
+    assertThatThrownBy(() -> models.insertModel("llama").await()).isNotNull();
+
+    long r1 = models.insertReplica(ModelStore.NewReplica.byEndpoint(m.id(), "http://10.0.0.1:8000", 30), List.of()).await();
+    long r2 = models.insertReplica(new ModelStore.NewReplica(m.id(), null, null, null, ReplicaRow.PENDING, "vm-1",
+            "n1-RTX-A6000x1", "default-CANADA-1", "Ubuntu", true, "docker run vllm", "key", 8000),
+        List.of(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", "1.2.3.4/32", 8000, 8000),
+            new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", "0.0.0.0/0", 22, 22))).await();
+
+    assertThat(models.replicasOf(m.id()).await()).extracting(ReplicaRow::id).containsExactly(r1, r2);
+    ReplicaRow pending = models.replicaById(r2).await().orElseThrow();
+    assertThat(pending.vmStatus()).isEqualTo(ReplicaRow.PENDING);
+    assertThat(pending.assignFloatingIp()).isTrue();
+    assertThat(pending.port()).isEqualTo(8000);
+    assertThat(models.securityRules(r2).await()).hasSize(2).first()
+        .satisfies(rule -> assertThat(rule.remoteIpPrefix()).isEqualTo("1.2.3.4/32"));
+    assertThat(models.endpointExists("http://10.0.0.1:8000").await()).isTrue();
+    assertThat(models.endpointExists("http://10.0.0.9:8000").await()).isFalse();
+    assertThat(models.replicasWithStatus(ReplicaRow.PENDING).await()).extracting(ReplicaRow::id).containsExactly(r2);
+
+    assertThat(models.updateRateLimit(r1, 99).await()).isTrue();
+    assertThat(models.replicaById(r1).await().orElseThrow().rateLimit()).isEqualTo(99);
+    assertThat(models.updateProvisioning(r2, ReplicaRow.SUCCESS, 4242L, "http://5.6.7.8:8000", null).await()).isTrue();
+    ReplicaRow done = models.replicaById(r2).await().orElseThrow();
+    assertThat(done.vmId()).isEqualTo(4242L);
+    assertThat(done.endpoint()).isEqualTo("http://5.6.7.8:8000");
+    assertThat(done.vmStatus()).isEqualTo(ReplicaRow.SUCCESS);
+
+    assertThat(models.deleteReplica(r1).await()).isTrue();
+    assertThat(models.deleteModel(m.id()).await()).isTrue();
+    assertThat(models.replicas().await()).isEmpty();
+    assertThat(models.securityRules(r2).await()).isEmpty();
+    assertThat(models.modelById(m.id()).await()).isEmpty();
+  }
+
+  @Test
+  void usageBatchesAreWrittenOnceEvenWhenRetried() {
+    MetricsStore metrics = new MetricsStore(db);
+    List<UsageRecord> batch = List.of(record(200, 12, 30), record(200, 5, 7), record(502, 0, 0));
+    metrics.insertBatch(batch).await();
+    metrics.insertBatch(batch).await(); // the same rows again, as after a timeout with an unknown outcome
+    metrics.insertBatch(List.of(batch.get(0), record(429, 0, 0))).await();
+    assertThat(metrics.count().await()).isEqualTo(4);
+    var row = db.pool().preparedQuery("SELECT prompt_tokens, completion_tokens, total_tokens, status, duration, endpoint,"
+            + " stream, created FROM metrics WHERE request_id = ?")
+        .execute(io.vertx.sqlclient.Tuple.of(batch.get(0).requestId())).await().iterator().next();
+    assertThat(row.getInteger("prompt_tokens")).isEqualTo(12);
+    assertThat(row.getInteger("completion_tokens")).isEqualTo(30);
+    assertThat(row.getInteger("total_tokens")).isEqualTo(42);
+    assertThat(row.getInteger("status")).isEqualTo(200);
+    assertThat(row.getDouble("duration")).isEqualTo(0.25);
+    assertThat(row.getString("endpoint")).isEqualTo("chat/completions");
+    assertThat(SqlValues.bool(row, "stream")).isTrue();
+    assertThat(row.getLong("created")).isEqualTo(batch.get(0).startedAtMs() / 1000);
+    assertThat(new ApiKeyStore(db).hasUsage(7).await()).isTrue();
+    assertThat(new ApiKeyStore(db).hasUsage(8).await()).isFalse();
+  }
+
+  @Test
+  void settingsUpsert() {
+    SettingsStore settings = new SettingsStore(db);
+    assertThat(settings.get("x").await()).isEmpty();
+    assertThat(settings.putIfAbsent("x", "1").await()).isTrue();
+    assertThat(settings.putIfAbsent("x", "2").await()).isFalse();
+    assertThat(settings.get("x").await()).contains("1");
+    settings.put("x", "3").await();
+    assertThat(settings.get("x").await()).contains("3");
+  }
+
+  static UsageRecord record(int status, int prompt, int completion) {
+    return new UsageRecord(UUID.randomUUID().toString(), 7L, "llama", 1L, "chat/completions", true,
+        System.currentTimeMillis(), 250_000_000L, 40_000_000L, prompt, completion, prompt + completion, status,
+        status >= 400 ? "failed" : null, null, null);
+  }
+}
