@@ -39,7 +39,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -84,15 +83,21 @@ public final class GatewayApp {
     return generatedAdminKey;
   }
 
+  /** Adds routes (admin API, console) to each ingress router, after the OpenAI routes. */
+  @FunctionalInterface
+  public interface RouterMount {
+    void mount(Vertx vertx, Router router, GatewayServices services);
+  }
+
   public static Future<GatewayApp> start(GatewayConfig config) {
-    return start(config, AdminKeyPolicy.GENERATE_ONCE, (v, r) -> { });
+    return start(config, AdminKeyPolicy.GENERATE_ONCE, (v, r, s) -> { });
   }
 
   /**
    * @param controlPlane mounts the admin API and console on each ingress router
    */
   public static Future<GatewayApp> start(GatewayConfig config, AdminKeyPolicy policy,
-                                         BiConsumer<Vertx, Router> controlPlane) {
+                                         RouterMount controlPlane) {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
@@ -112,7 +117,7 @@ public final class GatewayApp {
   }
 
   private static Future<GatewayApp> start(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,
-                                          AdminKeyPolicy policy, BiConsumer<Vertx, Router> controlPlane) {
+                                          AdminKeyPolicy policy, RouterMount controlPlane) {
     PassThroughCodec.register(vertx.eventBus(), UsageRecord.class);
     String dataDir = Path.of(config.database().dataDir()).toAbsolutePath().normalize().toString();
     return vertx.fileSystem().mkdirs(dataDir).compose(v -> {
@@ -140,7 +145,7 @@ public final class GatewayApp {
     });
   }
 
-  private static Future<Integer> deploy(Vertx vertx, GatewayServices s, BiConsumer<Vertx, Router> controlPlane) {
+  private static Future<Integer> deploy(Vertx vertx, GatewayServices s, RouterMount controlPlane) {
     GatewayConfig c = s.config();
     int instances = c.http().instances() > 0 ? c.http().instances() : Runtime.getRuntime().availableProcessors();
     String spoolDir = Path.of(c.database().dataDir()).toAbsolutePath().normalize().resolve("usage-spool").toString();

@@ -1,5 +1,6 @@
 package io.inferencegateway.ingress;
 
+import io.inferencegateway.GatewayApp;
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
@@ -23,7 +24,6 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.function.BiConsumer;
 
 /**
  * The gateway's HTTP server: the OpenAI-compatible API (also under {@code /api/v1} for the toolkit's clients),
@@ -35,7 +35,7 @@ public final class IngressVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
 
   private final GatewayServices services;
-  private final BiConsumer<io.vertx.core.Vertx, Router> controlPlane;
+  private final GatewayApp.RouterMount controlPlane;
   private HttpServer server;
   private HttpClient client;
   private RateLimiter limiter;
@@ -43,7 +43,7 @@ public final class IngressVerticle extends VerticleBase {
   /**
    * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
    */
-  public IngressVerticle(GatewayServices services, BiConsumer<io.vertx.core.Vertx, Router> controlPlane) {
+  public IngressVerticle(GatewayServices services, GatewayApp.RouterMount controlPlane) {
     this.services = services;
     this.controlPlane = controlPlane;
   }
@@ -72,7 +72,7 @@ public final class IngressVerticle extends VerticleBase {
     router.get("/v1/models").handler(this::listModels);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(services.prometheus()));
-    controlPlane.accept(vertx, router);
+    controlPlane.mount(vertx, router, services);
     router.route("/v1/*").handler(ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path())));
     router.errorHandler(405, ctx -> OpenAiErrors.send(ctx.response(),
         IngressFailure.methodNotAllowed(ctx.request().method().name(), ctx.request().path())));

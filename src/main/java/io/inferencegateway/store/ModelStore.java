@@ -55,7 +55,7 @@ public final class ModelStore {
 
   /** Deletes the model with its replicas and their security rules, in one transaction. */
   public Future<Boolean> deleteModel(long id) {
-    return db.pool().withTransaction(conn -> conn
+    return db.inTransaction(conn -> conn
         .preparedQuery("DELETE FROM replica_security_rules WHERE replica_id IN (SELECT id FROM replicas WHERE model_id = ?)")
         .execute(Tuple.of(id))
         .compose(v -> conn.preparedQuery("DELETE FROM replicas WHERE model_id = ?").execute(Tuple.of(id)))
@@ -77,7 +77,7 @@ public final class ModelStore {
 
   public Future<Long> insertReplica(NewReplica r, List<SecurityRuleRow> rules) {
     Instant now = Instant.now();
-    return db.pool().withTransaction(conn -> conn.preparedQuery("INSERT INTO replicas (model_id, endpoint, rate_limit, weight,"
+    return db.inTransaction(conn -> conn.preparedQuery("INSERT INTO replicas (model_id, endpoint, rate_limit, weight,"
                 + " flavor_name, vm_status, name, environment_name, image_name, assign_floating_ip, run_command, key_name,"
                 + " port, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .execute(Tuple.from(new Object[] {r.modelId(), r.endpoint(), r.rateLimit(), r.weight(), r.flavorName(),
@@ -144,7 +144,7 @@ public final class ModelStore {
 
   /** Deletes the replica and its security rules, in one transaction. */
   public Future<Boolean> deleteReplica(long id) {
-    return db.pool().withTransaction(conn -> conn
+    return db.inTransaction(conn -> conn
         .preparedQuery("DELETE FROM replica_security_rules WHERE replica_id = ?").execute(Tuple.of(id))
         .compose(v -> conn.preparedQuery("DELETE FROM replicas WHERE id = ?").execute(Tuple.of(id)))
         .map(rows -> rows.rowCount() > 0));

@@ -162,6 +162,29 @@ abstract class StoreContract {
   }
 
   @Test
+  void plainStatementsAfterTransactionsAreCommitted() {
+    // regression test: a transaction must not leave its pooled connection with autocommit off
+    ModelStore models = new ModelStore(db);
+    ModelRow base = models.insertModel("base").await();
+    List<io.vertx.core.Future<Long>> txs = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      txs.add(models.insertReplica(ModelStore.NewReplica.byEndpoint(base.id(), "http://h:" + i, null), List.of()));
+    }
+    io.vertx.core.Future.all(txs).await();
+    for (int i = 0; i < 8; i++) {
+      List<io.vertx.core.Future<?>> busy = new java.util.ArrayList<>();
+      for (int k = 0; k < 4; k++) {
+        busy.add(db.pool().query("SELECT 1").execute());
+      }
+      ModelRow m = models.insertModel("m" + i).await();
+      io.vertx.core.Future.all(busy).await();
+      // a transaction on another connection must see the model (the foreign key would refuse the replica otherwise)
+      models.insertReplica(ModelStore.NewReplica.byEndpoint(m.id(), "http://x:" + i, null), List.of()).await();
+    }
+    assertThat(models.replicas().await()).hasSize(12);
+  }
+
+  @Test
   void settingsUpsert() {
     SettingsStore settings = new SettingsStore(db);
     assertThat(settings.get("x").await()).isEmpty();

@@ -1,0 +1,81 @@
+package io.inferencegateway.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small real-HTTP client helpers for tests (blocking with {@code await}, which tests may do). */
+public final class Http {
+
+  private final HttpClient client;
+
+  public Http(Vertx vertx) {
+    this.client = vertx.createHttpClient();
+  }
+
+  public record Response(int status, io.vertx.core.MultiMap headers, Buffer body) {
+    public JsonObject json() {
+      return body.toJsonObject();
+    }
+
+    /** The SSE data payloads, in order (without the "data: " prefix). */
+    public List<String> events() {
+      List<String> out = new ArrayList<>();
+      for (String event : body.toString().split("\n\n")) {
+        if (event.startsWith("data: ")) {
+          out.add(event.substring(6));
+        }
+      }
+      return out;
+    }
+
+    public String header(String name) {
+      return headers.get(name);
+    }
+  }
+
+  public Response post(String url, String bearer, Object body) {
+    return send(HttpMethod.POST, url, bearer, "application/json",
+        body instanceof Buffer b ? b : Buffer.buffer(body instanceof JsonObject j ? j.encode() : String.valueOf(body)));
+  }
+
+  public Response get(String url, String bearer) {
+    return send(HttpMethod.GET, url, bearer, null, null);
+  }
+
+  public Response send(HttpMethod method, String url, String bearer, String contentType, Buffer body) {
+    URI u = URI.create(url);
+    RequestOptions o = new RequestOptions().setMethod(method).setHost(u.getHost()).setPort(u.getPort())
+        .setURI(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())).setTimeout(30_000);
+    if (bearer != null) {
+      o.putHeader("Authorization", "Bearer " + bearer);
+    }
+    if (contentType != null) {
+      o.putHeader("Content-Type", contentType);
+    }
+    return client.request(o)
+        .compose(req -> body == null ? req.send() : req.send(body))
+        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b)))
+        .await();
+  }
+
+  public HttpClient raw() {
+    return client;
+  }
+
+  public void close() {
+    client.close().await();
+  }
+
+  public static HttpClientResponse unused() {
+    return null;
+  }
+}
