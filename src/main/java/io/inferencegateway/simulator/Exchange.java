@@ -200,7 +200,9 @@ final class Exchange {
     int n = r.n;
     int prompts = r.promptTokens.length;
     long itl = prepared.settings.interTokenMs();
-    Buffer buf = Buffer.buffer(256 * n * prompts);
+    // Sized for the whole stream when it goes out in one write, else for one tick.
+    int events = itl == 0 ? longest - position + 3 : 3;
+    Buffer buf = Buffer.buffer(events * n * prompts * (head.length + 96));
     if (position == 0 && chat) {
       for (int c = 0; c < n; c++) {
         OpenAiBodies.chatRole(buf, head, c, r.promptTokens[0], usage);

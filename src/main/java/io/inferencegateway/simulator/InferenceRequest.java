@@ -114,12 +114,12 @@ final class InferenceRequest {
       }
       prompt += 4 + contentWords(message.getValue("content"));
     }
-    String model = model(json, models);
     Integer maxTokens = json.getInteger("max_completion_tokens");
     if (maxTokens == null) {
       maxTokens = json.getInteger("max_tokens");
     }
-    Common c = common(json);
+    Common c = common(json, maxTokens);
+    String model = model(json, models);
     int[] prompts = {prompt};
     int[] completion = new int[1];
     String[] finish = new String[1];
@@ -157,10 +157,10 @@ final class InferenceRequest {
       throw ApiError.badRequest("prompt must be a string, a list of strings, a list of token ids"
           + " or a list of lists of token ids", "prompt");
     }
-    String model = model(json, models);
     // vLLM's CompletionRequest defaults max_tokens to 16, like OpenAI's legacy API.
     Integer maxTokens = json.containsKey("max_tokens") ? json.getInteger("max_tokens") : Integer.valueOf(16);
-    Common c = common(json);
+    Common c = common(json, maxTokens);
+    String model = model(json, models);
     int[] promptTokens = prompts.stream().mapToInt(Integer::intValue).toArray();
     int[] completion = new int[promptTokens.length];
     String[] finish = new String[promptTokens.length];
@@ -229,7 +229,11 @@ final class InferenceRequest {
   private record Common(int n, boolean stream, boolean includeUsage, boolean continuousUsage) {
   }
 
-  private static Common common(JsonObject json) {
+  /** The checks vLLM's request models make before the model name is looked at. */
+  private static Common common(JsonObject json, Integer maxTokens) {
+    if (maxTokens != null && maxTokens < 1) {
+      throw ApiError.badRequest("max_tokens must be at least 1, got " + maxTokens + ".", "max_tokens");
+    }
     Integer n = json.getInteger("n");
     if (n == null) {
       n = 1;
@@ -264,9 +268,6 @@ final class InferenceRequest {
   /** Fills the generated token count and finish reason per prompt, with vLLM's context-length check. */
   private static void plan(SimulatorSettings settings, int[] prompts, Integer maxTokens, int[] completion,
       String[] finish) {
-    if (maxTokens != null && maxTokens < 1) {
-      throw ApiError.badRequest("max_tokens must be at least 1, got " + maxTokens + ".", "max_tokens");
-    }
     int maxLen = settings.maxModelLen();
     for (int i = 0; i < prompts.length; i++) {
       int prompt = prompts[i];
