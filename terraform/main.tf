@@ -33,9 +33,11 @@ locals {
 }
 
 # Ordering: the inference VMs do not depend on the gateway VM. The gateway's
-# cloud-init lists their endpoints, so it is created after them; only the
-# inference VMs' firewall rule for the vLLM port (a separate resource inside
-# the module) waits for the gateway's address.
+# cloud-init lists their endpoints, so the gateway is created after them. The
+# rule that opens the vLLM port to the gateway (below) is created last. It has
+# to live outside the inference-vm module: anything that reads
+# module.inference[...] waits for everything inside that module, so a rule in
+# there that needs the gateway's address would make a dependency cycle.
 module "inference" {
   source   = "./modules/inference-vm"
   for_each = local.inference_vms
@@ -53,7 +55,6 @@ module "inference" {
   hf_token         = var.hf_token
   ssh_allowed_cidr = var.ssh_allowed_cidr
   endpoint_network = var.replica_network
-  gateway_address  = var.replica_network == "public" ? module.gateway.floating_ip : module.gateway.fixed_ip
 }
 
 module "gateway" {
@@ -83,5 +84,38 @@ locals {
     for model in distinct([for vm in local.inference_vms : vm.model]) : model => [
       for key, vm in local.inference_vms : module.inference[key].endpoint if vm.model == model
     ]
+  }
+}
+
+# The vLLM port of every inference VM is open to the gateway's address only.
+locals {
+  gateway_address = var.replica_network == "public" ? module.gateway.floating_ip : module.gateway.fixed_ip
+}
+
+# Security rules cannot be updated in place: a new gateway address or a new
+# VM replaces the rule.
+resource "terraform_data" "vllm_rule" {
+  for_each = local.inference_vms
+
+  input = {
+    virtual_machine_id = module.inference[each.key].id
+    port               = module.inference[each.key].port
+    remote_ip_prefix   = "${local.gateway_address}/32"
+  }
+}
+
+resource "hyperstack_core_virtual_machine_sg_rule" "vllm" {
+  for_each = local.inference_vms
+
+  virtual_machine_id = module.inference[each.key].id
+  direction          = "ingress"
+  ethertype          = "IPv4"
+  protocol           = "tcp"
+  port_range_min     = module.inference[each.key].port
+  port_range_max     = module.inference[each.key].port
+  remote_ip_prefix   = "${local.gateway_address}/32"
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.vllm_rule[each.key]]
   }
 }

@@ -38,42 +38,31 @@ resource "hyperstack_core_virtual_machine" "this" {
   }
 }
 
-locals {
-  firewall_rules = {
-    ssh = {
-      port             = 22
-      remote_ip_prefix = var.ssh_allowed_cidr
-    }
-    vllm = {
-      port             = var.port
-      remote_ip_prefix = "${var.gateway_address}/32"
-    }
+# SSH from the operator's CIDR only. The vLLM port is opened by the caller
+# (see the root module): that rule needs the gateway's address, and the gateway
+# needs this VM's address first.
+resource "terraform_data" "ssh_rule" {
+  input = {
+    port             = 22
+    remote_ip_prefix = var.ssh_allowed_cidr
   }
 }
 
-# Security rules cannot be updated in place either: a changed rule, or a new
-# VM, replaces the rule.
-resource "terraform_data" "firewall_rule" {
-  for_each = local.firewall_rules
-
-  input = each.value
-}
-
-resource "hyperstack_core_virtual_machine_sg_rule" "this" {
-  for_each = local.firewall_rules
-
+# Security rules cannot be updated in place: a changed rule, or a new VM,
+# replaces the rule.
+resource "hyperstack_core_virtual_machine_sg_rule" "ssh" {
   virtual_machine_id = hyperstack_core_virtual_machine.this.id
   direction          = "ingress"
   ethertype          = "IPv4"
   protocol           = "tcp"
-  port_range_min     = each.value.port
-  port_range_max     = each.value.port
-  remote_ip_prefix   = each.value.remote_ip_prefix
+  port_range_min     = 22
+  port_range_max     = 22
+  remote_ip_prefix   = var.ssh_allowed_cidr
 
   lifecycle {
     replace_triggered_by = [
       hyperstack_core_virtual_machine.this.id,
-      terraform_data.firewall_rule[each.key],
+      terraform_data.ssh_rule,
     ]
   }
 }

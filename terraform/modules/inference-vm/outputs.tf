@@ -18,6 +18,11 @@ output "fixed_ip" {
   value       = hyperstack_core_virtual_machine.this.fixed_ip
 }
 
+output "port" {
+  description = "TCP port of the vLLM server."
+  value       = var.port
+}
+
 output "model" {
   description = "Model served by this VM."
   value       = var.model

@@ -76,16 +76,6 @@ variable "ssh_allowed_cidr" {
   }
 }
 
-variable "gateway_address" {
-  description = "IPv4 address of the gateway; the vLLM port is opened to this address (/32) only."
-  type        = string
-
-  validation {
-    condition     = can(cidrhost("${var.gateway_address}/32", 0))
-    error_message = "gateway_address must be a single IPv4 address."
-  }
-}
-
 variable "endpoint_network" {
   description = "Which of the VM's addresses the gateway uses to reach vLLM: \"public\" (floating IP) or \"private\" (fixed IP)."
   type        = string
