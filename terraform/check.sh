@@ -7,9 +7,12 @@
 #      they install (shellcheck too, when it is installed)
 #   4. checks/: npm ci, then the schema check of every .tf file against the
 #      Hyperstack provider schema, then its self-tests (node --test)
+#   5. the whole configuration with provider resources replaced by stand-ins
+#      (checks/standin-plan.mjs): init, validate, apply to a temporary local
+#      state, follow-up plans, assertions on the wiring
 #
-# Steps 1-3 need terraform. When it is missing they are skipped with a loud
-# warning and step 4 still runs; set REQUIRE_TERRAFORM=1 to fail instead.
+# Steps 1-3 and 5 need terraform. When it is missing they are skipped with a
+# loud warning and step 4 still runs; set REQUIRE_TERRAFORM=1 to fail instead.
 # Exit code: 0 when every step that ran passed, 1 otherwise.
 set -uo pipefail
 
@@ -31,6 +34,7 @@ step() {
   else
     echo "--> FAILED: $name"
     failed+=("$name")
+    return 1
   fi
 }
 
@@ -86,17 +90,28 @@ tf_render_scripts() {
   return $rc
 }
 
-node_checks() {
+npm_ci() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "node and npm are required for the schema check"
     return 1
   fi
-  (cd checks && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  (cd checks && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+schema_check() {
   node checks/check-schema.mjs || return 1
   (cd checks && node --test)
 }
 
-if command -v terraform >/dev/null 2>&1; then
+standin_run() {
+  unset TF_DATA_DIR
+  node checks/standin-plan.mjs
+}
+
+have_terraform=0
+command -v terraform >/dev/null 2>&1 && have_terraform=1
+
+if [ "$have_terraform" = 1 ]; then
   terraform version | head -n 1
   step "terraform fmt -check -recursive" tf_fmt
   step "cloud-init module: init, validate, test" tf_cloud_init
@@ -106,8 +121,9 @@ else
 
 ##############################################################################
 #                                                                            #
-#   WARNING: terraform is NOT installed -- fmt, validate, terraform test and  #
-#   the cloud-init rendering checks are SKIPPED. Only the schema check runs. #
+#   WARNING: terraform is NOT installed -- fmt, validate, terraform test,     #
+#   the cloud-init rendering and the stand-in run are SKIPPED.               #
+#   Only the schema check (node) runs.                                       #
 #   Install Terraform >= 1.6 (1.11 in CI) to run everything.                 #
 #                                                                            #
 ##############################################################################
@@ -118,7 +134,12 @@ EOF
   fi
 fi
 
-step "schema check (node, @cdktf/hcl2json) and its self-tests" node_checks
+if step "npm ci in checks/" npm_ci; then
+  step "schema check (node, @cdktf/hcl2json) and its self-tests" schema_check
+  if [ "$have_terraform" = 1 ]; then
+    step "whole configuration with stand-in resources: validate, apply, plan" standin_run
+  fi
+fi
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
