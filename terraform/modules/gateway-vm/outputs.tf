@@ -15,7 +15,13 @@ output "fixed_ip" {
 
 output "base_url" {
   description = "http://<floating ip>:<port> of the gateway."
-  value       = "http://${hyperstack_core_virtual_machine.this.floating_ip}:${var.http_port}"
+
+  precondition {
+    condition     = try(length(hyperstack_core_virtual_machine.this.floating_ip) > 0, false)
+    error_message = "The gateway VM has no floating IP yet (Hyperstack can attach it shortly after the VM is ACTIVE). Run terraform apply again."
+  }
+
+  value = "http://${hyperstack_core_virtual_machine.this.floating_ip}:${var.http_port}"
 }
 
 output "admin_api_key" {

@@ -30,5 +30,11 @@ output "model" {
 
 output "endpoint" {
   description = "Base URL of the vLLM server as the gateway reaches it, e.g. http://203.0.113.10:8000 (the replica endpoint)."
-  value       = "http://${var.endpoint_network == "public" ? hyperstack_core_virtual_machine.this.floating_ip : hyperstack_core_virtual_machine.this.fixed_ip}:${var.port}"
+
+  precondition {
+    condition     = try(length(var.endpoint_network == "public" ? hyperstack_core_virtual_machine.this.floating_ip : hyperstack_core_virtual_machine.this.fixed_ip) > 0, false)
+    error_message = "The VM has no ${var.endpoint_network == "public" ? "floating" : "fixed"} IP yet (Hyperstack can attach it shortly after the VM is ACTIVE). Run terraform apply again."
+  }
+
+  value = "http://${var.endpoint_network == "public" ? hyperstack_core_virtual_machine.this.floating_ip : hyperstack_core_virtual_machine.this.fixed_ip}:${var.port}"
 }
