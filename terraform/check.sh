@@ -121,10 +121,10 @@ else
 
 ##############################################################################
 #                                                                            #
-#   WARNING: terraform is NOT installed -- fmt, validate, terraform test,     #
-#   the cloud-init rendering and the stand-in run are SKIPPED.               #
-#   Only the schema check (node) runs.                                       #
-#   Install Terraform >= 1.6 (1.11 in CI) to run everything.                 #
+#  WARNING: terraform is NOT installed -- fmt, validate, terraform test,     #
+#  the cloud-init rendering and the stand-in run are SKIPPED.                #
+#  Only the schema check (node) runs.                                        #
+#  Install Terraform >= 1.6 (1.11 in CI) to run everything.                  #
 #                                                                            #
 ##############################################################################
 
@@ -147,4 +147,8 @@ if [ ${#failed[@]} -gt 0 ]; then
   printf '  - %s\n' "${failed[@]}"
   exit 1
 fi
-echo "terraform checks passed"
+if [ "$have_terraform" = 1 ]; then
+  echo "terraform checks passed"
+else
+  echo "terraform checks passed, but the terraform steps were SKIPPED (terraform is not installed)" >&2
+fi
