@@ -1,0 +1,68 @@
+module "cloud_init" {
+  source = "../cloud-init"
+
+  vllm = {
+    model        = var.model
+    port         = var.port
+    args         = var.vllm_args
+    image        = var.vllm_image
+    hf_cache_dir = var.hf_cache_dir
+  }
+  hf_token = var.hf_token
+}
+
+# The provider cannot update a VM in place. Everything the VM is created from is
+# kept here (cloud-init only as a hash), and any change to it replaces the VM.
+resource "terraform_data" "vm_spec" {
+  input = {
+    name             = var.name
+    environment_name = var.environment_name
+    flavor_name      = var.flavor_name
+    image_name       = var.image_name
+    key_name         = var.key_name
+    user_data_sha256 = nonsensitive(sha256(module.cloud_init.vllm))
+  }
+}
+
+resource "hyperstack_core_virtual_machine" "this" {
+  name               = var.name
+  environment_name   = var.environment_name
+  flavor_name        = var.flavor_name
+  image_name         = var.image_name
+  key_name           = var.key_name
+  assign_floating_ip = true
+  user_data          = module.cloud_init.vllm
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.vm_spec]
+  }
+}
+
+# SSH from the operator's CIDR only. The vLLM port is opened by the caller
+# (see the root module): that rule needs the gateway's address, and the gateway
+# needs this VM's address first.
+resource "terraform_data" "ssh_rule" {
+  input = {
+    port             = 22
+    remote_ip_prefix = var.ssh_allowed_cidr
+  }
+}
+
+# Security rules cannot be updated in place: a changed rule, or a new VM,
+# replaces the rule.
+resource "hyperstack_core_virtual_machine_sg_rule" "ssh" {
+  virtual_machine_id = hyperstack_core_virtual_machine.this.id
+  direction          = "ingress"
+  ethertype          = "IPv4"
+  protocol           = "tcp"
+  port_range_min     = 22
+  port_range_max     = 22
+  remote_ip_prefix   = var.ssh_allowed_cidr
+
+  lifecycle {
+    replace_triggered_by = [
+      hyperstack_core_virtual_machine.this.id,
+      terraform_data.ssh_rule,
+    ]
+  }
+}

@@ -1,0 +1,10 @@
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    hyperstack = {
+      source  = "NexGenCloud/hyperstack"
+      version = "1.50.0-alpha"
+    }
+  }
+}

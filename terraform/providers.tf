@@ -1,0 +1,2 @@
+# The API key is read from the HYPERSTACK_API_KEY environment variable.
+provider "hyperstack" {}
