@@ -3,7 +3,6 @@ package io.inferencegateway.support;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -16,9 +15,22 @@ import java.util.List;
 public final class Http {
 
   private final HttpClient client;
+  private final io.vertx.core.Context context;
 
   public Http(Vertx vertx) {
-    this.client = vertx.createHttpClient();
+    this.client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    this.context = vertx.getOrCreateContext();
+  }
+
+  /**
+   * Builds the request chain on a Vert.x context: attached from the test thread, a fast response could arrive before
+   * {@code body()} is attached and its bytes would be dropped.
+   */
+  public <T> io.vertx.core.Future<T> onContext(java.util.function.Supplier<io.vertx.core.Future<T>> chain) {
+    io.vertx.core.Promise<T> result = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> chain.get().onComplete(result));
+    return result.future();
   }
 
   public record Response(int status, io.vertx.core.MultiMap headers, Buffer body) {
@@ -61,9 +73,9 @@ public final class Http {
     if (contentType != null) {
       o.putHeader("Content-Type", contentType);
     }
-    return client.request(o)
+    return onContext(() -> client.request(o)
         .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b)))
+        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b))))
         .await();
   }
 
@@ -73,9 +85,5 @@ public final class Http {
 
   public void close() {
     client.close().await();
-  }
-
-  public static HttpClientResponse unused() {
-    return null;
   }
 }
