@@ -26,8 +26,16 @@ public record GatewayConfig(
   /** {@code url} null means the embedded H2 database under {@code dataDir}. */
   public record Database(String url, String dataDir, int poolSize) {}
 
-  /** {@code url} null means in-process limits. {@code onFailure}: local | open | closed. */
-  public record Redis(String url, String onFailure, long timeoutMs) {}
+  /**
+   * {@code url} null means in-process limits. {@code onFailure}: local | open | closed. {@code keyPrefix} starts
+   * every Redis key, so several gateway deployments can share one Redis.
+   */
+  public record Redis(String url, String onFailure, long timeoutMs, String keyPrefix) {
+
+    public Redis(String url, String onFailure, long timeoutMs) {
+      this(url, onFailure, timeoutMs, "igw");
+    }
+  }
 
   public record Limits(int defaultRpm, long tokenDebitFlushMs) {}
 
@@ -60,7 +68,8 @@ public record GatewayConfig(
         blankToNull(json.getString("adminApiKey")),
         blankToNull(json.getString("appPassword")),
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
-        new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L)),
+        new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L),
+            redis.getString("keyPrefix", "igw")),
         new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
@@ -94,7 +103,7 @@ public record GatewayConfig(
           c.database.poolSize));
     }
     if (present(env, "REDIS_URL")) {
-      c = c.withRedis(new Redis(env.get("REDIS_URL").trim(), c.redis.onFailure, c.redis.timeoutMs));
+      c = c.withRedis(new Redis(env.get("REDIS_URL").trim(), c.redis.onFailure, c.redis.timeoutMs, c.redis.keyPrefix));
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,

@@ -280,9 +280,17 @@ public final class ProxyHandler {
         .putHeader("x-accel-buffering", "no")
         .putHeader("x-request-id", ex.requestId)
         .setChunked(true);
-    SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, out::write);
+    SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, buf -> {
+      if (!out.closed()) {
+        out.write(buf);
+      }
+    });
     ex.relay = relay;
     resp.handler(chunk -> {
+      if (out.closed()) {
+        clientGone(ex); // noticed before the close handler ran
+        return;
+      }
       ex.markFirstByte();
       relay.feed(chunk);
       if (out.writeQueueFull()) {
@@ -309,6 +317,10 @@ public final class ProxyHandler {
   /** A stream that broke after the client got its first byte: end it with an error event, record it as failed. */
   private void streamBroken(Exchange ex, SseRelay relay, String reason) {
     if (ex.finished()) {
+      return;
+    }
+    if (ex.request.response().closed()) {
+      clientGone(ex);
       return;
     }
     streamUsage(ex, relay);
