@@ -19,7 +19,8 @@ public record GatewayConfig(
     Usage usage,
     Upstream upstream,
     Health health,
-    Hyperstack hyperstack) {
+    Hyperstack hyperstack,
+    Router router) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -49,6 +50,28 @@ public record GatewayConfig(
 
   public record Hyperstack(String apiKey, String baseUrl) {}
 
+  /**
+   * How replicas are chosen and protected.
+   *
+   * @param strategy default strategy: p2c (power of two choices on load), round-robin, least-in-flight, weighted
+   * @param prefixAffinity prefer the replica that served the same prompt prefix (or session) before, bounded by load
+   * @param affinityPrefixChars how much of the conversation's start forms the prefix key
+   * @param maxAttempts replicas tried per request (fail-over happens only before the client got a byte)
+   * @param loadStaleMs scraped vLLM load older than this is ignored
+   * @param scrapeIntervalMs how often each replica's /metrics is scraped
+   */
+  public record Router(String strategy, boolean prefixAffinity, int affinityPrefixChars, int maxAttempts,
+                       long loadStaleMs, long scrapeIntervalMs, Breaker breaker) {}
+
+  /**
+   * One circuit breaker per replica: opens after {@code consecutiveFailures} failures in a row, or when at least
+   * {@code failureRatio} of the last {@code window} calls failed (once {@code minCalls} were seen); stays open
+   * {@code openMs} (doubling on each failed probe, up to {@code maxOpenMs}, with +/- {@code jitter}), then lets one
+   * probe through.
+   */
+  public record Breaker(int consecutiveFailures, double failureRatio, int window, int minCalls, long openMs,
+                        long maxOpenMs, double jitter) {}
+
   public static GatewayConfig fromJson(JsonObject json) {
     JsonObject http = section(json, "http");
     JsonObject db = section(json, "database");
@@ -58,6 +81,12 @@ public record GatewayConfig(
     JsonObject up = section(json, "upstream");
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
+    JsonObject router = section(json, "router");
+    JsonObject breaker = router.getJsonObject("breaker") == null ? new JsonObject() : router.getJsonObject("breaker");
+    String strategy = router.getString("strategy", "p2c");
+    if (!java.util.Set.of("p2c", "round-robin", "least-in-flight", "weighted").contains(strategy)) {
+      throw new IllegalArgumentException("router.strategy must be p2c, round-robin, least-in-flight or weighted");
+    }
     String onFailure = redis.getString("onFailure", "local");
     if (!onFailure.equals("local") && !onFailure.equals("open") && !onFailure.equals("closed")) {
       throw new IllegalArgumentException("redis.onFailure must be local, open or closed, not " + onFailure);
@@ -79,7 +108,13 @@ public record GatewayConfig(
             up.getInteger("maxConnectionsPerReplica", 4096)),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
         new Hyperstack(blankToNull(hs.getString("apiKey")),
-            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")));
+            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")),
+        new Router(strategy, router.getBoolean("prefixAffinity", true), router.getInteger("affinityPrefixChars", 512),
+            router.getInteger("maxAttempts", 3), router.getLong("loadStaleMs", 3000L),
+            router.getLong("scrapeIntervalMs", 1000L),
+            new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
+                breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
+                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -90,11 +125,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -107,45 +142,49 @@ public record GatewayConfig(
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl));
+          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.router);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
-    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withAppPassword(String password) {
-    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withDatabase(Database database) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withRedis(Redis redis) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withUsage(Usage usage) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withHealth(Health health) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+  }
+
+  public GatewayConfig withRouter(Router router) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
   }
 
   private static JsonObject section(JsonObject json, String name) {
