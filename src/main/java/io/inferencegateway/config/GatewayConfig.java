@@ -48,7 +48,37 @@ public record GatewayConfig(
 
   public record Health(long intervalMs, long timeoutMs) {}
 
-  public record Hyperstack(String apiKey, String baseUrl) {}
+  /**
+   * Deploying replicas on Hyperstack ({@code apiKey} null: off).
+   *
+   * @param gatewayCidr who may reach a provisioned replica's vLLM port: the gateway's public address as a CIDR
+   *     ({@code 203.0.113.7/32}); the default {@code 0.0.0.0/0} opens it to everyone
+   * @param pollIntervalMs how often a VM being provisioned is looked at (status, IP, vLLM health)
+   * @param vmTimeoutMs from the replica's creation until its VM must be ACTIVE with an IP
+   * @param healthTimeoutMs from the VM becoming ACTIVE until vLLM must answer {@code /health} and list the model
+   * @param requestTimeoutMs per call to the Hyperstack API
+   */
+  public record Hyperstack(String apiKey, String baseUrl, String gatewayCidr, long pollIntervalMs, long vmTimeoutMs,
+                           long healthTimeoutMs, long requestTimeoutMs) {
+
+    public static final String DEFAULT_BASE_URL = "https://infrahub-api.nexgencloud.com/v1";
+
+    public Hyperstack(String apiKey, String baseUrl) {
+      this(apiKey, baseUrl, "0.0.0.0/0", 10_000, 20 * 60_000L, 30 * 60_000L, 30_000);
+    }
+
+    public Hyperstack withApiKey(String key) {
+      return new Hyperstack(key, baseUrl, gatewayCidr, pollIntervalMs, vmTimeoutMs, healthTimeoutMs, requestTimeoutMs);
+    }
+
+    @Override
+    public String toString() {
+      // Never print the key: this string can end up in logs.
+      return "Hyperstack[apiKey=" + (apiKey == null ? "unset" : "set") + ", baseUrl=" + baseUrl + ", gatewayCidr="
+          + gatewayCidr + ", pollIntervalMs=" + pollIntervalMs + ", vmTimeoutMs=" + vmTimeoutMs + ", healthTimeoutMs="
+          + healthTimeoutMs + ", requestTimeoutMs=" + requestTimeoutMs + "]";
+    }
+  }
 
   /**
    * How replicas are chosen and protected.
@@ -107,8 +137,7 @@ public record GatewayConfig(
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
             up.getInteger("maxConnectionsPerReplica", 4096)),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
-        new Hyperstack(blankToNull(hs.getString("apiKey")),
-            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")),
+        hyperstack(hs),
         new Router(strategy, router.getBoolean("prefixAffinity", true), router.getInteger("affinityPrefixChars", 512),
             router.getInteger("maxAttempts", 3), router.getLong("loadStaleMs", 3000L),
             router.getLong("scrapeIntervalMs", 1000L),
@@ -142,7 +171,7 @@ public record GatewayConfig(
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.router);
+          c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router);
     }
     return c;
   }
@@ -185,6 +214,26 @@ public record GatewayConfig(
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+  }
+
+  private static Hyperstack hyperstack(JsonObject hs) {
+    Hyperstack d = new Hyperstack(null, Hyperstack.DEFAULT_BASE_URL);
+    String baseUrl = hs.getString("baseUrl", d.baseUrl());
+    while (baseUrl.endsWith("/")) {
+      baseUrl = baseUrl.substring(0, baseUrl.length() - 1);
+    }
+    return new Hyperstack(blankToNull(hs.getString("apiKey")), baseUrl,
+        hs.getString("gatewayCidr", d.gatewayCidr()), positive(hs, "pollIntervalMs", d.pollIntervalMs()),
+        positive(hs, "vmTimeoutMs", d.vmTimeoutMs()), positive(hs, "healthTimeoutMs", d.healthTimeoutMs()),
+        positive(hs, "requestTimeoutMs", d.requestTimeoutMs()));
+  }
+
+  private static long positive(JsonObject section, String name, long fallback) {
+    long v = section.getLong(name, fallback);
+    if (v <= 0) {
+      throw new IllegalArgumentException(name + " must be positive, not " + v);
+    }
+    return v;
   }
 
   private static JsonObject section(JsonObject json, String name) {
