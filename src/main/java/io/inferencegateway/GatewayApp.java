@@ -6,6 +6,7 @@ import io.inferencegateway.auth.KeyAuthVerticle;
 import io.inferencegateway.auth.KeyCache;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.config.PassThroughCodec;
+import io.inferencegateway.hyperstack.ProvisioningVerticle;
 import io.inferencegateway.ingress.IngressVerticle;
 import io.inferencegateway.limits.LocalRateLimiter;
 import io.inferencegateway.limits.RateLimiter;
@@ -43,7 +44,8 @@ import java.util.function.Function;
 
 /**
  * The composition root: builds the shared services from the configuration, runs the migrations, and deploys one
- * verticle per duty (key auth, replica router, metrics writer, scheduler, and one HTTP ingress per event loop).
+ * verticle per duty (key auth, replica router, metrics writer, scheduler, Hyperstack provisioner, and one HTTP ingress
+ * per event loop).
  * {@code main} and the tests start the gateway through here.
  */
 public final class GatewayApp {
@@ -163,6 +165,7 @@ public final class GatewayApp {
           return ingress;
         }, new DeploymentOptions().setInstances(instances)))
         .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
+        .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.registry(), c.hyperstack())))
         .map(v -> first[0].actualPort());
   }
 

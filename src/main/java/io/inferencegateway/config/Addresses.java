@@ -15,6 +15,10 @@ public final class Addresses {
   public static final String MODELS_CHANGED = "gateway.models.changed";
   /** Runtime state of a replica changed (health, breaker, load). */
   public static final String REPLICAS_STATE = "gateway.replicas.state";
-  /** Progress of a replica being provisioned on Hyperstack. */
+  /**
+   * Replicas deployed on Hyperstack: commands to the provisioner ({@code {"replica_id", "action": "create"}},
+   * {@code {"replica_id", "action": "delete", "vm_id"}}) and its progress events ({@code {"replica_id", "phase",
+   * "message", ...}}, for the console). Messages with an {@code action} are commands.
+   */
   public static final String REPLICAS_PROVISIONING = "gateway.replicas.provisioning";
 }
