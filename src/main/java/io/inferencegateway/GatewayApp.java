@@ -137,8 +137,8 @@ public final class GatewayApp {
         Function<Vertx, RateLimiter> limiters = config.redis().url() == null ? v -> local
             : v -> new ResilientRateLimiter(
                 new RedisRateLimiter(v, new RedisLink(v, config.redis().url(), config.redis().timeoutMs()),
-                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix()),
-                local, config.redis().onFailure(), config.redis().timeoutMs(), meters.redisFailures());
+                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix(), config.redis().timeoutMs()),
+                local, config.redis().onFailure(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
             new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
             new ReplicaRouter(config.router()),

@@ -28,22 +28,28 @@ public final class MetricsStore {
    * statements serve every batch size instead of one per size.
    */
   public Future<Void> insertBatch(List<UsageRecord> batch) {
-    Future<Void> chain = Future.succeededFuture();
-    int from = 0;
-    for (int size = Integer.highestOneBit(Math.max(1, Math.min(batch.size(), MAX_ROWS))); from < batch.size(); ) {
-      while (size > batch.size() - from) {
-        size >>= 1;
-      }
-      List<UsageRecord> chunk = batch.subList(from, from + size);
-      chain = chain.compose(v -> insertRows(chunk));
-      from += size;
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
     }
-    return chain;
+    // one transaction: one commit (one log flush) for the whole batch
+    return db.inTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      int from = 0;
+      for (int size = Integer.highestOneBit(Math.min(batch.size(), MAX_ROWS)); from < batch.size(); ) {
+        while (size > batch.size() - from) {
+          size >>= 1;
+        }
+        List<UsageRecord> chunk = batch.subList(from, from + size);
+        chain = chain.compose(v -> insertRows(conn, chunk));
+        from += size;
+      }
+      return chain;
+    });
   }
 
   private static final int MAX_ROWS = 512;
 
-  private Future<Void> insertRows(List<UsageRecord> batch) {
+  private Future<Void> insertRows(io.vertx.sqlclient.SqlConnection conn, List<UsageRecord> batch) {
     StringBuilder sql = new StringBuilder(INSERT.length() + batch.size() * (ROW.length() + 2)).append(INSERT);
     Object[] values = new Object[batch.size() * COLUMNS];
     int i = 0;
@@ -71,7 +77,7 @@ public final class MetricsStore {
       values[i++] = r.input();
       values[i++] = r.output();
     }
-    return db.pool().preparedQuery(sql.toString()).execute(Tuple.from(values)).mapEmpty();
+    return conn.preparedQuery(sql.toString()).execute(Tuple.from(values)).mapEmpty();
   }
 
   public Future<Long> count() {
