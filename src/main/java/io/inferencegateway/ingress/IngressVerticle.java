@@ -8,7 +8,6 @@ import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageBatcher;
 import io.inferencegateway.routing.ModelRoute;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -133,11 +132,6 @@ public final class IngressVerticle extends VerticleBase {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(new JsonObject()
         .put("status", "ok").put("models", models).put("replicas_up", up)
         .put("replicas", services.registry().replicas().size()).toBuffer());
-  }
-
-  /** Lets other code reuse the ingress's 404 for unknown OpenAI paths. */
-  static Handler<RoutingContext> notFound() {
-    return ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path()));
   }
 
   @Override
