@@ -19,7 +19,8 @@ public record GatewayConfig(
     Usage usage,
     Upstream upstream,
     Health health,
-    Hyperstack hyperstack) {
+    Hyperstack hyperstack,
+    Console console) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -41,6 +42,12 @@ public record GatewayConfig(
 
   public record Hyperstack(String apiKey, String baseUrl) {}
 
+  /**
+   * Console sessions: how long a token from {@code POST /api/v1/auth/login} lives, and how many wrong passwords one
+   * address may try before each further failure makes it wait (1 s, 2 s, 4 s ... up to 15 min).
+   */
+  public record Console(long sessionTtlMinutes, int loginFreeAttempts) {}
+
   public static GatewayConfig fromJson(JsonObject json) {
     JsonObject http = section(json, "http");
     JsonObject db = section(json, "database");
@@ -50,6 +57,7 @@ public record GatewayConfig(
     JsonObject up = section(json, "upstream");
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
+    JsonObject console = section(json, "console");
     String onFailure = redis.getString("onFailure", "local");
     if (!onFailure.equals("local") && !onFailure.equals("open") && !onFailure.equals("closed")) {
       throw new IllegalArgumentException("redis.onFailure must be local, open or closed, not " + onFailure);
@@ -70,7 +78,8 @@ public record GatewayConfig(
             up.getInteger("maxConnectionsPerReplica", 4096)),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
         new Hyperstack(blankToNull(hs.getString("apiKey")),
-            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")));
+            hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")),
+        new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -81,11 +90,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack);
+          c.usage, c.upstream, c.health, c.hyperstack, c.console);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack);
+          c.usage, c.upstream, c.health, c.hyperstack, c.console);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -98,45 +107,59 @@ public record GatewayConfig(
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl));
+          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.console);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
-    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withAppPassword(String password) {
-    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withDatabase(Database database) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withRedis(Redis redis) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withUsage(Usage usage) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withHealth(Health health) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
+  }
+
+  public GatewayConfig withConsole(Console console) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        console);
   }
 
   private static JsonObject section(JsonObject json, String name) {
