@@ -24,6 +24,7 @@ public final class ModelRegistry {
   private final ModelStore store;
   private volatile Map<String, ModelRoute> byName = Map.of();
   private volatile Map<Long, ReplicaState> replicasById = Map.of();
+  private Future<Void> lastReload = Future.succeededFuture();
 
   public ModelRegistry(ModelStore store) {
     this.store = store;
@@ -45,14 +46,19 @@ public final class ModelRegistry {
     return replicasById.values();
   }
 
-  /** Re-reads every model and replica (both tables are small) and swaps the snapshot. */
-  public Future<Void> reload() {
-    return Future.all(store.models(), store.replicas()).map(all -> {
+  /**
+   * Re-reads every model and replica (both tables are small) and swaps the snapshot. Reloads run one after the other
+   * in call order, so a slow earlier read can never overwrite the snapshot of a later one.
+   */
+  public synchronized Future<Void> reload() {
+    Future<Void> next = lastReload.transform(ignored -> Future.all(store.models(), store.replicas()).map(all -> {
       List<ModelRow> models = all.resultAt(0);
       List<ReplicaRow> replicas = all.resultAt(1);
       apply(models, replicas);
       return null;
-    });
+    }));
+    lastReload = next;
+    return next;
   }
 
   synchronized void apply(List<ModelRow> models, List<ReplicaRow> replicas) {
