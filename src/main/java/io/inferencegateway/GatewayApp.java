@@ -15,8 +15,8 @@ import io.inferencegateway.limits.ResilientRateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
 import io.inferencegateway.metrics.MetricsWriterVerticle;
 import io.inferencegateway.metrics.UsageRecord;
-import io.inferencegateway.routing.LeastInFlightSelector;
 import io.inferencegateway.routing.ModelRegistry;
+import io.inferencegateway.routing.ReplicaRouter;
 import io.inferencegateway.routing.ReplicaRouterVerticle;
 import io.inferencegateway.scheduler.SchedulerVerticle;
 import io.inferencegateway.store.ApiKeyStore;
@@ -134,10 +134,11 @@ public final class GatewayApp {
         Function<Vertx, RateLimiter> limiters = config.redis().url() == null ? v -> local
             : v -> new ResilientRateLimiter(
                 new RedisRateLimiter(v, new RedisLink(v, config.redis().url(), config.redis().timeoutMs()),
-                    config.limits().tokenDebitFlushMs()),
+                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix()),
                 local, config.redis().onFailure(), config.redis().timeoutMs(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
-            new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models), new LeastInFlightSelector(),
+            new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
+            new ReplicaRouter(config.router()),
             limiters, meters, prometheus);
         return deploy(vertx, services, controlPlane)
             .map(port -> new GatewayApp(vertx, services, adminKey.plaintext(), port));
@@ -152,7 +153,7 @@ public final class GatewayApp {
     IngressVerticle[] first = new IngressVerticle[1];
     return Future.all(
             vertx.deployVerticle(new KeyAuthVerticle(s.keyCache(), s.apiKeys())),
-            vertx.deployVerticle(new ReplicaRouterVerticle(s.registry())),
+            vertx.deployVerticle(new ReplicaRouterVerticle(s.registry(), s.meters())),
             vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir)))
         .compose(v -> vertx.deployVerticle(() -> {
           IngressVerticle ingress = new IngressVerticle(s, controlPlane);
@@ -161,7 +162,7 @@ public final class GatewayApp {
           }
           return ingress;
         }, new DeploymentOptions().setInstances(instances)))
-        .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health())))
+        .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
         .map(v -> first[0].actualPort());
   }
 

@@ -6,7 +6,7 @@ import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
 import io.inferencegateway.routing.ModelRegistry;
-import io.inferencegateway.routing.ReplicaSelector;
+import io.inferencegateway.routing.ReplicaRouter;
 import io.inferencegateway.store.ApiKeyStore;
 import io.inferencegateway.store.Database;
 import io.inferencegateway.store.MetricsStore;
@@ -19,7 +19,7 @@ import java.util.function.Function;
 
 /**
  * What the verticles share, built once by {@link GatewayApp} and handed to each verticle's constructor.
- * The hot-path pieces (key cache, model registry, selector) are thread-safe snapshots read by every event loop.
+ * The hot-path pieces (key cache, model registry, router) are thread-safe snapshots read by every event loop.
  *
  * @param rateLimiters makes a rate limiter for the calling verticle (each ingress event loop gets its own Redis link)
  */
@@ -33,7 +33,7 @@ public record GatewayServices(
     KeyCache keyCache,
     AdminAuth adminAuth,
     ModelRegistry registry,
-    ReplicaSelector selector,
+    ReplicaRouter router,
     Function<Vertx, RateLimiter> rateLimiters,
     GatewayMeters meters,
     PrometheusMeterRegistry prometheus) {

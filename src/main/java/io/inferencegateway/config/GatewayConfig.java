@@ -20,6 +20,7 @@ public record GatewayConfig(
     Upstream upstream,
     Health health,
     Hyperstack hyperstack,
+    Router router,
     Console console) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
@@ -27,8 +28,16 @@ public record GatewayConfig(
   /** {@code url} null means the embedded H2 database under {@code dataDir}. */
   public record Database(String url, String dataDir, int poolSize) {}
 
-  /** {@code url} null means in-process limits. {@code onFailure}: local | open | closed. */
-  public record Redis(String url, String onFailure, long timeoutMs) {}
+  /**
+   * {@code url} null means in-process limits. {@code onFailure}: local | open | closed. {@code keyPrefix} starts
+   * every Redis key, so several gateway deployments can share one Redis.
+   */
+  public record Redis(String url, String onFailure, long timeoutMs, String keyPrefix) {
+
+    public Redis(String url, String onFailure, long timeoutMs) {
+      this(url, onFailure, timeoutMs, "igw");
+    }
+  }
 
   public record Limits(int defaultRpm, long tokenDebitFlushMs) {}
 
@@ -48,6 +57,28 @@ public record GatewayConfig(
    */
   public record Console(long sessionTtlMinutes, int loginFreeAttempts) {}
 
+  /**
+   * How replicas are chosen and protected.
+   *
+   * @param strategy default strategy: p2c (power of two choices on load), round-robin, least-in-flight, weighted
+   * @param prefixAffinity prefer the replica that served the same prompt prefix (or session) before, bounded by load
+   * @param affinityPrefixChars how much of the conversation's start forms the prefix key
+   * @param maxAttempts replicas tried per request (fail-over happens only before the client got a byte)
+   * @param loadStaleMs scraped vLLM load older than this is ignored
+   * @param scrapeIntervalMs how often each replica's /metrics is scraped
+   */
+  public record Router(String strategy, boolean prefixAffinity, int affinityPrefixChars, int maxAttempts,
+                       long loadStaleMs, long scrapeIntervalMs, Breaker breaker) {}
+
+  /**
+   * One circuit breaker per replica: opens after {@code consecutiveFailures} failures in a row, or when at least
+   * {@code failureRatio} of the last {@code window} calls failed (once {@code minCalls} were seen); stays open
+   * {@code openMs} (doubling on each failed probe, up to {@code maxOpenMs}, with +/- {@code jitter}), then lets one
+   * probe through.
+   */
+  public record Breaker(int consecutiveFailures, double failureRatio, int window, int minCalls, long openMs,
+                        long maxOpenMs, double jitter) {}
+
   public static GatewayConfig fromJson(JsonObject json) {
     JsonObject http = section(json, "http");
     JsonObject db = section(json, "database");
@@ -58,6 +89,12 @@ public record GatewayConfig(
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
     JsonObject console = section(json, "console");
+    JsonObject router = section(json, "router");
+    JsonObject breaker = router.getJsonObject("breaker") == null ? new JsonObject() : router.getJsonObject("breaker");
+    String strategy = router.getString("strategy", "p2c");
+    if (!java.util.Set.of("p2c", "round-robin", "least-in-flight", "weighted").contains(strategy)) {
+      throw new IllegalArgumentException("router.strategy must be p2c, round-robin, least-in-flight or weighted");
+    }
     String onFailure = redis.getString("onFailure", "local");
     if (!onFailure.equals("local") && !onFailure.equals("open") && !onFailure.equals("closed")) {
       throw new IllegalArgumentException("redis.onFailure must be local, open or closed, not " + onFailure);
@@ -68,7 +105,8 @@ public record GatewayConfig(
         blankToNull(json.getString("adminApiKey")),
         blankToNull(json.getString("appPassword")),
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
-        new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L)),
+        new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L),
+            redis.getString("keyPrefix", "igw")),
         new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
@@ -79,6 +117,12 @@ public record GatewayConfig(
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
         new Hyperstack(blankToNull(hs.getString("apiKey")),
             hs.getString("baseUrl", "https://infrahub-api.nexgencloud.com/v1")),
+        new Router(strategy, router.getBoolean("prefixAffinity", true), router.getInteger("affinityPrefixChars", 512),
+            router.getInteger("maxAttempts", 3), router.getLong("loadStaleMs", 3000L),
+            router.getLong("scrapeIntervalMs", 1000L),
+            new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
+                breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
+                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
         new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)));
   }
 
@@ -90,11 +134,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.console);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.console);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -103,62 +147,68 @@ public record GatewayConfig(
           c.database.poolSize));
     }
     if (present(env, "REDIS_URL")) {
-      c = c.withRedis(new Redis(env.get("REDIS_URL").trim(), c.redis.onFailure, c.redis.timeoutMs));
+      c = c.withRedis(new Redis(env.get("REDIS_URL").trim(), c.redis.onFailure, c.redis.timeoutMs, c.redis.keyPrefix));
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.console);
+          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.router,
+          c.console);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
-    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withAppPassword(String password) {
-    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withDatabase(Database database) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withRedis(Redis redis) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withUsage(Usage usage) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withHealth(Health health) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
+  }
+
+  public GatewayConfig withRouter(Router router) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 
   public GatewayConfig withConsole(Console console) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console);
   }
 

@@ -2,6 +2,7 @@ package io.inferencegateway.ingress;
 
 import io.inferencegateway.metrics.UsageRecord;
 import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.routing.RouteHints;
 import io.inferencegateway.store.ApiKeyRow;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -25,6 +26,7 @@ final class Exchange {
   String model;
   boolean stream;
   boolean clientWantsUsage;
+  RouteHints hints = RouteHints.NONE;
 
   ReplicaState replica;
   /** Whether this request counts in {@code replica}'s in-flight number right now. */

@@ -90,10 +90,11 @@ public final class IngressFailure extends RuntimeException {
         "The model server could not be reached: " + detail, 0, true);
   }
 
+  /** A 5xx from vLLM. Only a 503 (overloaded, shutting down) is worth trying on another replica. */
   public static IngressFailure upstreamError(int upstreamStatus) {
     int status = upstreamStatus == 503 ? 503 : 502;
     return new IngressFailure(status, "upstream_error", "upstream_error", null,
-        "The model server answered with HTTP " + upstreamStatus + ".", status == 503 ? 1 : 0, true);
+        "The model server answered with HTTP " + upstreamStatus + ".", status == 503 ? 1 : 0, status == 503);
   }
 
   public static IngressFailure upstreamTimeout(String what) {

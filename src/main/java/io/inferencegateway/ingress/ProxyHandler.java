@@ -9,6 +9,8 @@ import io.inferencegateway.limits.LimitDecision;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageRecord;
 import io.inferencegateway.routing.ModelRoute;
+import io.inferencegateway.routing.Choice;
+import io.inferencegateway.routing.PrefixAffinity;
 import io.inferencegateway.routing.ReplicaState;
 import io.inferencegateway.routing.RouteHints;
 import io.inferencegateway.store.ApiKeyRow;
@@ -34,8 +36,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ProxyHandler {
 
-  private static final int MAX_ATTEMPTS = 3;
-
   private final Vertx vertx;
   private final GatewayServices services;
   private final HttpClient client;
@@ -44,6 +44,8 @@ public final class ProxyHandler {
   private final long maxBodyBytes;
   private final boolean storeContent;
   private final int contentMaxChars;
+  private final int maxAttempts;
+  private final int affinityChars;
 
   public ProxyHandler(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter) {
     this.vertx = vertx;
@@ -54,6 +56,8 @@ public final class ProxyHandler {
     this.maxBodyBytes = services.config().http().maxBodyBytes();
     this.storeContent = services.config().usage().storeContent();
     this.contentMaxChars = services.config().usage().contentMaxChars();
+    this.maxAttempts = Math.max(1, services.config().router().maxAttempts());
+    this.affinityChars = services.config().router().affinityPrefixChars();
   }
 
   public void handle(HttpServerRequest req, Operation op) {
@@ -68,7 +72,7 @@ public final class ProxyHandler {
         .compose(buf -> parse(ex, buf))
         .compose(route -> limiter.acquire(ex.key.id(), ex.key.allowedRpm(), tpm(ex.key))
             .compose(decision -> admit(decision))
-            .compose(v -> forward(ex, route, RouteHints.NONE, null)))
+            .compose(v -> forward(ex, route, ex.hints, null)))
         .onFailure(err -> fail(ex, err));
   }
 
@@ -137,6 +141,9 @@ public final class ProxyHandler {
     } else {
       ex.upstreamBody = raw;
     }
+    if (route.affinity() && ex.op != Operation.EMBEDDINGS) {
+      ex.hints = affinity(ex, json);
+    }
     if (storeContent) {
       Object prompt = switch (ex.op) {
         case CHAT -> json.getValue("messages");
@@ -146,6 +153,36 @@ public final class ProxyHandler {
       ex.input = truncate(prompt instanceof String s ? s : String.valueOf(prompt));
     }
     return Future.succeededFuture(route);
+  }
+
+  /**
+   * The affinity key: a session header or the OpenAI {@code user} field keeps a conversation on one replica; otherwise
+   * the model and the first characters of the conversation, so requests sharing a prompt prefix meet vLLM's cache.
+   */
+  private RouteHints affinity(Exchange ex, JsonObject json) {
+    String session = ex.request.getHeader("x-session-id");
+    Object user = json.getValue("user");
+    StringBuilder key = new StringBuilder(Math.min(affinityChars, 1024) + 64).append(ex.model).append('\u0000');
+    if (session != null && !session.isBlank()) {
+      key.append("s:").append(session);
+    } else if (user instanceof String u && !u.isBlank()) {
+      key.append("u:").append(u);
+    } else if (json.getValue("messages") instanceof io.vertx.core.json.JsonArray messages) {
+      for (int i = 0; i < messages.size() && key.length() < affinityChars; i++) {
+        if (messages.getValue(i) instanceof JsonObject m) {
+          key.append(m.getValue("role")).append(':');
+          Object content = m.getValue("content");
+          key.append(content instanceof String text ? text : String.valueOf(content)).append('\n');
+        }
+      }
+    } else {
+      Object prompt = json.getValue("prompt");
+      key.append(prompt instanceof String text ? text : String.valueOf(prompt));
+    }
+    if (key.length() > affinityChars) {
+      key.setLength(affinityChars);
+    }
+    return new RouteHints(PrefixAffinity.hash(key), true, java.util.Set.of());
   }
 
   private static Future<Void> admit(LimitDecision decision) {
@@ -161,16 +198,22 @@ public final class ProxyHandler {
   // ---- routing and fail-over
 
   /**
-   * Sends the request to a replica; on a failure that reached nothing of the client (connect error, 5xx, time to first
-   * byte), tries another replica, up to {@link #MAX_ATTEMPTS}.
+   * Sends the request to a replica the router chooses; on a failure that reached nothing of the client (connect
+   * error, connection closed before an answer, a 503, or no first byte in time), tries another replica, up to
+   * {@code router.maxAttempts} replicas in all.
    */
   private Future<Void> forward(Exchange ex, ModelRoute route, RouteHints hints, IngressFailure lastFailure) {
     if (ex.finished()) {
       return Future.succeededFuture();
     }
-    ReplicaState replica = services.selector().select(route, hints);
+    Choice choice = services.router().choose(route, hints);
+    ReplicaState replica = choice.replica();
     if (replica == null) {
-      return Future.failedFuture(lastFailure != null ? lastFailure : IngressFailure.noReplica(route.name()));
+      if (lastFailure != null) {
+        return Future.failedFuture(lastFailure);
+      }
+      return Future.failedFuture(choice.allBusy() ? IngressFailure.replicasBusy(route.name(), choice.retryAfterMs())
+          : IngressFailure.noReplica(route.name()));
     }
     ex.replica = replica;
     ex.attempts++;
@@ -180,15 +223,26 @@ public final class ProxyHandler {
         .recover(err -> {
           releaseReplica(ex);
           IngressFailure f = OpenAiErrors.classify(err);
-          if ("upstream_unreachable".equals(f.code())) {
-            replica.markHealth(false, f.getMessage()); // the health check brings it back
+          if (ex.finished()) {
+            replica.breaker().release(); // the client left first: no verdict on the replica
+            return Future.failedFuture(f);
           }
-          if (f.retryable() && !ex.finished() && !ex.request.response().headWritten() && ex.attempts < MAX_ATTEMPTS) {
+          boolean severe = "upstream_unreachable".equals(f.code()) || "upstream_timeout".equals(f.code());
+          replica.failed(System.currentTimeMillis(), severe, f.getMessage());
+          if (f.retryable() && !ex.request.response().headWritten() && ex.attempts < maxAttempts) {
+            replica.countRetry();
+            services.meters().failover(route.name());
             return forward(ex, route, hints.excluding(replica.id()), f).map(v -> (HttpClientResponse) null);
           }
           return Future.failedFuture(f);
         })
-        .compose(resp -> resp == null ? Future.succeededFuture() : relay(ex, resp));
+        .compose(resp -> {
+          if (resp == null) {
+            return Future.succeededFuture();
+          }
+          replica.succeeded(); // it answered (a 4xx is the request's fault, not the replica's)
+          return relay(ex, resp);
+        });
   }
 
   private Future<HttpClientResponse> send(Exchange ex, ReplicaState replica) {
@@ -280,9 +334,17 @@ public final class ProxyHandler {
         .putHeader("x-accel-buffering", "no")
         .putHeader("x-request-id", ex.requestId)
         .setChunked(true);
-    SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, out::write);
+    SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, buf -> {
+      if (!out.closed()) {
+        out.write(buf);
+      }
+    });
     ex.relay = relay;
     resp.handler(chunk -> {
+      if (out.closed()) {
+        clientGone(ex); // noticed before the close handler ran
+        return;
+      }
       ex.markFirstByte();
       relay.feed(chunk);
       if (out.writeQueueFull()) {
@@ -311,6 +373,10 @@ public final class ProxyHandler {
     if (ex.finished()) {
       return;
     }
+    if (ex.request.response().closed()) {
+      clientGone(ex);
+      return;
+    }
     streamUsage(ex, relay);
     HttpServerResponse out = ex.request.response();
     if (!out.ended() && !out.closed()) {
@@ -320,6 +386,9 @@ public final class ProxyHandler {
     }
     if (ex.upstream != null) {
       ex.upstream.reset();
+    }
+    if (ex.replica != null) {
+      ex.replica.failed(System.currentTimeMillis(), false, "stream interrupted: " + reason);
     }
     complete(ex, 502, "stream interrupted: " + reason);
   }
@@ -345,6 +414,9 @@ public final class ProxyHandler {
     }
     if (ex.upstream != null) {
       ex.upstream.reset(); // tells vLLM to stop generating
+    }
+    if (ex.replica != null && ex.ttftNanos < 0) {
+      ex.replica.breaker().release(); // no answer yet: no verdict on the replica, free its probe if it held one
     }
     if (ex.relay != null) {
       streamUsage(ex, ex.relay);

@@ -66,19 +66,21 @@ public final class RedisRateLimiter implements RateLimiter {
   private final Map<Long, int[]> pendingCharges = new ConcurrentHashMap<>();
   private final long timerId;
   private final Vertx vertx;
+  private final String prefix;
 
-  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs) {
+  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix) {
     this.vertx = vertx;
+    this.prefix = prefix;
     this.redis = redis;
     this.timerId = vertx.setPeriodic(flushMs, id -> flushCharges());
   }
 
-  static String requestsKey(long keyId) {
-    return "igw:rl:{" + keyId + "}:r";
+  String requestsKey(long keyId) {
+    return prefix + ":rl:{" + keyId + "}:r";
   }
 
-  static String tokensKey(long keyId) {
-    return "igw:rl:{" + keyId + "}:t";
+  String tokensKey(long keyId) {
+    return prefix + ":rl:{" + keyId + "}:t";
   }
 
   @Override

@@ -4,24 +4,24 @@ package io.inferencegateway.limits;
  * A bucket of {@code capacity} units that refills at {@code capacity} per minute: a per-minute limit that allows a
  * burst of the whole minute's allowance and never more than that. The same arithmetic runs in the Redis script.
  */
-final class TokenBucket {
+public final class TokenBucket {
 
   private double level;
   private long updatedAtMs;
 
-  TokenBucket(double capacity, long nowMs) {
+  public TokenBucket(double capacity, long nowMs) {
     this.level = capacity;
     this.updatedAtMs = nowMs;
   }
 
   /** Level after refilling up to now; {@code capacity} may differ from before (the key's limit was changed). */
-  synchronized double level(double capacity, long nowMs) {
+  public synchronized double level(double capacity, long nowMs) {
     refill(capacity, nowMs);
     return level;
   }
 
   /** Takes {@code amount} if at least {@code needed} is there; returns -1 on success or ms until it would be. */
-  synchronized long tryTake(double capacity, double needed, double amount, long nowMs) {
+  public synchronized long tryTake(double capacity, double needed, double amount, long nowMs) {
     refill(capacity, nowMs);
     if (level >= needed) {
       level -= amount;
@@ -30,7 +30,7 @@ final class TokenBucket {
     return (long) Math.ceil((needed - level) * 60_000d / capacity);
   }
 
-  synchronized void charge(double capacity, double amount, long nowMs) {
+  public synchronized void charge(double capacity, double amount, long nowMs) {
     refill(capacity, nowMs);
     level -= amount;
   }

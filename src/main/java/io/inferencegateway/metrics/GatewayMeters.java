@@ -29,6 +29,7 @@ public final class GatewayMeters {
   private final ConcurrentHashMap<String, Counter> tokens = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> latency = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ttft = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> failovers = new ConcurrentHashMap<>();
 
   public GatewayMeters(MeterRegistry registry) {
     this.registry = registry;
@@ -72,6 +73,13 @@ public final class GatewayMeters {
 
   public Counter usageWriteFailures() {
     return usageWriteFailures;
+  }
+
+  /** Counts one fail-over: a request retried on another replica before anything reached the client. */
+  public void failover(String model) {
+    failovers.computeIfAbsent(model, m -> Counter.builder("gateway_failovers")
+        .description("Requests retried on another replica (before anything reached the client), by model")
+        .tag("model", m).register(registry)).increment();
   }
 
   /** Counts one finished request (called by the metrics writer). */

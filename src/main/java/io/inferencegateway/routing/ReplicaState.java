@@ -1,41 +1,61 @@
 package io.inferencegateway.routing;
 
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.limits.TokenBucket;
 import io.inferencegateway.store.ReplicaRow;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A replica as the router sees it at runtime: its configuration (from the database) and its live state (in-flight
- * requests, health). Shared by every ingress event loop, so the live parts are atomics or volatiles. When the
- * configuration reloads, state is carried over for replicas whose endpoint did not change.
+ * A replica as the router sees it at runtime: its configuration (a database row) and its live state — requests in
+ * flight, health, circuit breaker, the load vLLM last reported, its own requests-per-minute bucket and counters.
+ * Shared by every ingress event loop, so live parts are atomics, volatiles or synchronised. When the configuration
+ * reloads, the live state is carried over for a replica whose endpoint did not change.
  */
 public final class ReplicaState {
 
   private final ReplicaRow row;
+  private final String modelName;
   private final UpstreamTarget target;
-  private final AtomicInteger inFlight;
-  private volatile boolean healthy;
-  private volatile String lastError;
-  private volatile long lastCheckedAtMs;
+  private final Live live;
 
-  public ReplicaState(ReplicaRow row, UpstreamTarget target) {
-    this(row, target, new AtomicInteger(), true, null, 0);
+  /** The live part, shared by successive configurations of the same replica. */
+  private static final class Live {
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicLong requests = new AtomicLong();
+    final AtomicLong failures = new AtomicLong();
+    final AtomicLong retries = new AtomicLong();
+    final CircuitBreaker breaker;
+    volatile TokenBucket rpm;
+    volatile boolean healthy = true;
+    volatile String lastError;
+    volatile long lastErrorAtMs;
+    volatile long lastCheckedAtMs;
+    volatile LoadReport load;
+
+    Live(GatewayConfig.Breaker breakerSettings) {
+      breaker = new CircuitBreaker(breakerSettings, () -> ThreadLocalRandom.current().nextDouble());
+    }
   }
 
-  private ReplicaState(ReplicaRow row, UpstreamTarget target, AtomicInteger inFlight, boolean healthy, String lastError,
-                       long lastCheckedAtMs) {
+  public ReplicaState(ReplicaRow row, String modelName, UpstreamTarget target, GatewayConfig.Breaker breaker) {
+    this(row, modelName, target, new Live(breaker));
+  }
+
+  private ReplicaState(ReplicaRow row, String modelName, UpstreamTarget target, Live live) {
     this.row = row;
+    this.modelName = modelName;
     this.target = target;
-    this.inFlight = inFlight;
-    this.healthy = healthy;
-    this.lastError = lastError;
-    this.lastCheckedAtMs = lastCheckedAtMs;
+    this.live = live;
   }
 
   /** The same live state under a new configuration row (same endpoint). */
-  ReplicaState withRow(ReplicaRow newRow) {
-    return new ReplicaState(newRow, target, inFlight, healthy, lastError, lastCheckedAtMs);
+  ReplicaState withRow(ReplicaRow newRow, String newModelName) {
+    return new ReplicaState(newRow, newModelName, target, live);
   }
 
   public long id() {
@@ -46,6 +66,10 @@ public final class ReplicaState {
     return row.modelId();
   }
 
+  public String modelName() {
+    return modelName;
+  }
+
   public ReplicaRow row() {
     return row;
   }
@@ -54,52 +78,152 @@ public final class ReplicaState {
     return target;
   }
 
+  public CircuitBreaker breaker() {
+    return live.breaker;
+  }
+
   public int inFlight() {
-    return inFlight.get();
+    return live.inFlight.get();
   }
 
   public void requestStarted() {
-    inFlight.incrementAndGet();
+    live.inFlight.incrementAndGet();
+    live.requests.incrementAndGet();
   }
 
   public void requestEnded() {
-    inFlight.decrementAndGet();
+    live.inFlight.decrementAndGet();
+  }
+
+  public long requests() {
+    return live.requests.get();
+  }
+
+  public long failures() {
+    return live.failures.get();
+  }
+
+  public long retries() {
+    return live.retries.get();
+  }
+
+  public void countRetry() {
+    live.retries.incrementAndGet();
+  }
+
+  /** A request to this replica failed (connect error, timeout, 5xx or a broken stream). */
+  public void failed(long nowMs, boolean severe, String reason) {
+    live.failures.incrementAndGet();
+    live.lastError = reason;
+    live.lastErrorAtMs = nowMs;
+    live.breaker.onFailure(nowMs, severe, reason);
+  }
+
+  public void succeeded() {
+    live.breaker.onSuccess();
   }
 
   public boolean healthy() {
-    return healthy;
+    return live.healthy;
   }
 
   public String lastError() {
-    return lastError;
+    return live.lastError;
   }
 
   /** Records a health check's result; returns true if the health changed. */
   public boolean markHealth(boolean up, String error) {
-    boolean changed = this.healthy != up;
-    this.healthy = up;
-    this.lastError = up ? this.lastError : error;
-    this.lastCheckedAtMs = System.currentTimeMillis();
+    boolean changed = live.healthy != up;
+    live.healthy = up;
+    live.lastCheckedAtMs = System.currentTimeMillis();
+    if (!up) {
+      live.lastError = error;
+      live.lastErrorAtMs = live.lastCheckedAtMs;
+    } else if (changed) {
+      live.breaker.healthRecovered(live.lastCheckedAtMs);
+    }
     return changed;
   }
 
   public long lastCheckedAtMs() {
-    return lastCheckedAtMs;
+    return live.lastCheckedAtMs;
   }
 
-  /** Whether the router may send this replica traffic at all. */
+  public LoadReport load() {
+    return live.load;
+  }
+
+  public void load(LoadReport report) {
+    live.load = report;
+  }
+
+  /** Whether the router may consider this replica at all (its breaker is judged separately). */
   public boolean routable() {
-    return healthy && ReplicaRow.SUCCESS.equals(row.vmStatus());
+    return live.healthy && ReplicaRow.SUCCESS.equals(row.vmStatus());
+  }
+
+  /** How long until the replica's own requests-per-minute limit lets a request through; 0 if now (or no limit). */
+  public long rateLimitWaitMs(long nowMs) {
+    Integer limit = row.rateLimit();
+    if (limit == null || limit <= 0) {
+      return 0;
+    }
+    double level = bucket(limit, nowMs).level(limit, nowMs);
+    return level >= 1 ? 0 : (long) Math.ceil((1 - level) * 60_000d / limit);
+  }
+
+  /** Takes one request from the replica's per-minute allowance; false if it has none left. */
+  public boolean tryTakeRate(long nowMs) {
+    Integer limit = row.rateLimit();
+    if (limit == null || limit <= 0) {
+      return true;
+    }
+    return bucket(limit, nowMs).tryTake(limit, 1, 1, nowMs) < 0;
+  }
+
+  private TokenBucket bucket(int limit, long nowMs) {
+    TokenBucket b = live.rpm;
+    if (b == null) {
+      synchronized (live) {
+        b = live.rpm;
+        if (b == null) {
+          b = new TokenBucket(limit, nowMs); // starts full
+          live.rpm = b;
+        }
+      }
+    }
+    return b;
+  }
+
+  /** What strategies see of this replica now. */
+  public ReplicaView view(long nowMs, long loadStaleMs) {
+    LoadReport load = live.load;
+    return new ReplicaView(row.id(), live.inFlight.get(), load != null && load.freshAt(nowMs, loadStaleMs) ? load : null,
+        row.weight() == null ? 1 : row.weight());
   }
 
   public JsonObject stateJson() {
+    LoadReport load = live.load;
+    CircuitBreaker.State breaker = live.breaker.state();
+    long openUntil = live.breaker.openUntilMs();
     return new JsonObject()
         .put("replica_id", row.id())
         .put("model_id", row.modelId())
+        .put("model", modelName)
         .put("endpoint", target.baseUrl())
-        .put("healthy", healthy)
-        .put("in_flight", inFlight.get())
-        .put("last_error", lastError)
-        .put("last_checked_at", lastCheckedAtMs == 0 ? null : java.time.Instant.ofEpochMilli(lastCheckedAtMs).toString());
+        .put("healthy", live.healthy)
+        .put("breaker", breaker.name().toLowerCase().replace('_', '-'))
+        .put("breaker_open_until", openUntil == 0 ? null : Instant.ofEpochMilli(openUntil).toString())
+        .put("in_flight", live.inFlight.get())
+        .put("requests", live.requests.get())
+        .put("failures", live.failures.get())
+        .put("retries", live.retries.get())
+        .put("last_error", live.lastError)
+        .put("last_error_at", live.lastErrorAtMs == 0 ? null : Instant.ofEpochMilli(live.lastErrorAtMs).toString())
+        .put("last_checked_at", live.lastCheckedAtMs == 0 ? null : Instant.ofEpochMilli(live.lastCheckedAtMs).toString())
+        .put("load", load == null ? null : new JsonObject()
+            .put("running", load.running()).put("waiting", load.waiting())
+            .put("kv_cache_usage", load.kvCacheUsage())
+            .put("scraped_at", Instant.ofEpochMilli(load.scrapedAtMs()).toString()));
   }
 }

@@ -50,7 +50,8 @@ public final class GatewayHarness implements AutoCloseable {
           .withAdminApiKey("sk-admin-test")
           .withAppPassword("console-test-password")
           .withDatabase(new GatewayConfig.Database(databaseUrl, dataDir.toString(), 4))
-          .withRedis(new GatewayConfig.Redis(redisUrl, "local", 250))
+          .withRedis(new GatewayConfig.Redis(redisUrl, "local", 250,
+              "igw-test-" + java.util.UUID.randomUUID().toString().substring(0, 8)))
           .withHealth(new GatewayConfig.Health(500, 500));
       GatewayConfig.Usage u = c.usage();
       return c.withUsage(new GatewayConfig.Usage(u.batchSize(), 50, u.memoryBufferRecords(), false, u.contentMaxChars()));

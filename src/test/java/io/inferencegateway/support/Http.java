@@ -64,6 +64,17 @@ public final class Http {
   }
 
   public Response send(HttpMethod method, String url, String bearer, String contentType, Buffer body) {
+    return sendAsync(method, url, bearer, contentType, body).await();
+  }
+
+  /** Sends without waiting: for tests that fire many requests at once. */
+  public io.vertx.core.Future<Response> postAsync(String url, String bearer, Object body) {
+    return sendAsync(HttpMethod.POST, url, bearer, "application/json",
+        body instanceof Buffer b ? b : Buffer.buffer(body instanceof JsonObject j ? j.encode() : String.valueOf(body)));
+  }
+
+  public io.vertx.core.Future<Response> sendAsync(HttpMethod method, String url, String bearer, String contentType,
+                                                  Buffer body) {
     URI u = URI.create(url);
     RequestOptions o = new RequestOptions().setMethod(method).setHost(u.getHost()).setPort(u.getPort())
         .setURI(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())).setTimeout(30_000);
@@ -75,8 +86,7 @@ public final class Http {
     }
     return onContext(() -> client.request(o)
         .compose(req -> body == null ? req.send() : req.send(body))
-        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b))))
-        .await();
+        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), resp.headers(), b))));
   }
 
   public HttpClient raw() {

@@ -1,0 +1,85 @@
+package io.inferencegateway.ingress;
+
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The SSE relay without a network: event framing across reads, usage capture, and hiding the usage chunk. */
+class SseRelayTest {
+
+  static final String CHUNK = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+      + "\"delta\":{\"content\":\"%s\"},\"finish_reason\":null}]}\n\n";
+  static final String USAGE = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+      + "\"usage\":{\"prompt_tokens\":9,\"total_tokens\":12,\"completion_tokens\":3}}\n\n";
+  static final String DONE = "data: [DONE]\n\n";
+
+  static String stream() {
+    return CHUNK.formatted("") + CHUNK.formatted("Hello") + CHUNK.formatted(" you") + CHUNK.formatted(" there")
+        + USAGE + DONE;
+  }
+
+  @Test
+  void wholeStreamInOneReadIsForwardedWithoutTheUsageChunk() {
+    List<Buffer> out = new ArrayList<>();
+    SseRelay relay = new SseRelay(false, false, out::add);
+    relay.feed(Buffer.buffer(stream()));
+    String sent = String.join("", out.stream().map(Buffer::toString).toList());
+    assertThat(sent).isEqualTo(stream().replace(USAGE, ""));
+    assertThat(out).as("one write before the usage chunk, one after").hasSize(2);
+    assertThat(relay.usage().getInteger("completion_tokens")).isEqualTo(3);
+    assertThat(relay.sawDone()).isTrue();
+    assertThat(relay.choiceEvents()).isEqualTo(4);
+  }
+
+  @Test
+  void clientThatAskedForUsageGetsEveryByte() {
+    StringBuilder sent = new StringBuilder();
+    SseRelay relay = new SseRelay(true, false, b -> sent.append(b));
+    relay.feed(Buffer.buffer(stream()));
+    assertThat(sent.toString()).isEqualTo(stream());
+  }
+
+  @Test
+  void eventsSplitAcrossReadsAtEveryPossiblePointAreReassembled() {
+    String s = stream();
+    for (int cut = 1; cut < s.length() - 1; cut += 7) {
+      for (int cut2 = cut + 1; cut2 < s.length(); cut2 += 53) {
+        StringBuilder sent = new StringBuilder();
+        SseRelay relay = new SseRelay(false, true, b -> sent.append(b));
+        relay.feed(Buffer.buffer(s.substring(0, cut)));
+        relay.feed(Buffer.buffer(s.substring(cut, cut2)));
+        relay.feed(Buffer.buffer(s.substring(cut2)));
+        relay.flushRemainder();
+        assertThat(sent.toString()).as("cut at %d and %d", cut, cut2).isEqualTo(s.replace(USAGE, ""));
+        assertThat(relay.usage()).isNotNull();
+        assertThat(relay.content()).isEqualTo("Hello you there");
+      }
+    }
+  }
+
+  @Test
+  void completeEventsAreForwardedBeforeTheStreamEnds() {
+    List<Buffer> out = new ArrayList<>();
+    SseRelay relay = new SseRelay(false, false, out::add);
+    String first = CHUNK.formatted("Hi");
+    relay.feed(Buffer.buffer(first + first.substring(0, 20)));
+    assertThat(out).hasSize(1);
+    assertThat(out.get(0).toString()).isEqualTo(first);
+    assertThat(relay.sawDone()).isFalse();
+    assertThat(relay.usage()).isNull();
+  }
+
+  @Test
+  void crlfFramingAndUpstreamErrorEventsAreUnderstood() {
+    StringBuilder sent = new StringBuilder();
+    SseRelay relay = new SseRelay(false, false, b -> sent.append(b));
+    String error = "data: {\"error\":{\"message\":\"engine died\",\"type\":\"InternalServerError\",\"code\":500}}\r\n\r\n";
+    relay.feed(Buffer.buffer(CHUNK.formatted("a").replace("\n\n", "\r\n\r\n") + error));
+    assertThat(sent.toString()).endsWith(error);
+    assertThat(relay.upstreamError()).isEqualTo("engine died");
+  }
+}

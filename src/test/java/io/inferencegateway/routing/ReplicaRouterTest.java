@@ -1,0 +1,97 @@
+package io.inferencegateway.routing;
+
+import io.inferencegateway.config.ConfigLoader;
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.store.ReplicaRow;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The router's decisions over a snapshot of replica state, without any network. */
+class ReplicaRouterTest {
+
+  static final GatewayConfig.Router SETTINGS = GatewayConfig.fromJson(ConfigLoader.bundledDefaults()).router();
+  final ReplicaRouter router = new ReplicaRouter(SETTINGS);
+
+  static ReplicaState replica(long id, Integer rateLimit, String status) {
+    ReplicaRow row = new ReplicaRow(id, 1, "http://10.0.0." + id + ":8000", rateLimit, null, null, status, null, null,
+        null, null, null, null, null, null, null, Instant.now(), Instant.now());
+    return new ReplicaState(row, "m", UpstreamTarget.parse(row.endpoint()), SETTINGS.breaker());
+  }
+
+  static ModelRoute model(boolean affinity, ReplicaState... replicas) {
+    return new ModelRoute(1, "m", "least-in-flight", RoutingStrategy.LEAST_IN_FLIGHT, affinity, List.of(replicas));
+  }
+
+  @Test
+  void skipsUnhealthyPendingOpenAndExcludedReplicas() {
+    ReplicaState down = replica(1, null, ReplicaRow.SUCCESS);
+    down.markHealth(false, "gone");
+    ReplicaState pending = replica(2, null, ReplicaRow.PENDING);
+    ReplicaState open = replica(3, null, ReplicaRow.SUCCESS);
+    open.failed(System.currentTimeMillis(), true, "refused");
+    ReplicaState tried = replica(4, null, ReplicaRow.SUCCESS);
+    ReplicaState good = replica(5, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(false, down, pending, open, tried, good);
+    Choice c = router.choose(m, new RouteHints(0, false, Set.of(4L)));
+    assertThat(c.replica()).isSameAs(good);
+    assertThat(router.choose(m, new RouteHints(0, false, Set.of(4L, 5L))).replica()).isNull();
+    assertThat(router.choose(m, new RouteHints(0, false, Set.of(4L, 5L))).allBusy()).isFalse();
+  }
+
+  @Test
+  void leastLoadedWinsAndInFlightCountsAsLoad() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    a.requestStarted();
+    a.requestStarted();
+    b.requestStarted();
+    assertThat(router.choose(model(false, a, b), RouteHints.NONE).replica()).isSameAs(b);
+  }
+
+  @Test
+  void replicasAtTheirRateLimitAreSkippedAndAllBusyTellsWhenToRetry() {
+    ReplicaState limited = replica(1, 2, ReplicaRow.SUCCESS); // 2 requests per minute
+    ReplicaState other = replica(2, 1, ReplicaRow.SUCCESS);
+    ModelRoute m = model(false, limited, other);
+    long now = 1_000_000;
+    int served = 0;
+    for (int i = 0; i < 5; i++) {
+      served += router.choose(m, RouteHints.NONE, now, n -> 0).replica() != null ? 1 : 0;
+    }
+    assertThat(served).isEqualTo(3);
+    Choice busy = router.choose(m, RouteHints.NONE, now, n -> 0);
+    assertThat(busy.allBusy()).isTrue();
+    assertThat(busy.retryAfterMs()).isBetween(1L, 60_000L);
+    assertThat(router.choose(m, RouteHints.NONE, now + 30_000, n -> 0).replica()).isSameAs(limited);
+  }
+
+  @Test
+  void anOpenBreakerLetsExactlyOneProbeThroughAfterItsCoolDown() {
+    ReplicaState r = replica(1, null, ReplicaRow.SUCCESS);
+    long t = System.currentTimeMillis();
+    r.failed(t, true, "timeout");
+    ModelRoute m = model(false, r);
+    assertThat(router.choose(m, RouteHints.NONE, t + 1, n -> 0).replica()).isNull();
+    long later = t + SETTINGS.breaker().maxOpenMs();
+    assertThat(router.choose(m, RouteHints.NONE, later, n -> 0).replica()).isSameAs(r);
+    assertThat(router.choose(m, RouteHints.NONE, later, n -> 0).replica()).as("probe already out").isNull();
+    r.succeeded();
+    assertThat(router.choose(m, RouteHints.NONE, later, n -> 0).replica()).isSameAs(r);
+  }
+
+  @Test
+  void affinityPrefersTheSameReplicaForTheSameKey() {
+    ModelRoute m = model(true, replica(1, null, ReplicaRow.SUCCESS), replica(2, null, ReplicaRow.SUCCESS),
+        replica(3, null, ReplicaRow.SUCCESS));
+    RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000user:hello"), true, Set.of());
+    long first = router.choose(m, hints).replica().id();
+    for (int i = 0; i < 20; i++) {
+      assertThat(router.choose(m, hints).replica().id()).isEqualTo(first);
+    }
+  }
+}
