@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /** The JSON views of rows the admin API answers with. None of them carries a key hash or any other secret. */
@@ -84,7 +85,8 @@ final class AdminJson {
         .put("port_range_max", rule.portRangeMax());
   }
 
+  /** ISO-8601 in UTC, to the millisecond as stored (a row just inserted may still carry finer precision). */
   static String time(Instant t) {
-    return t == null ? null : t.toString();
+    return t == null ? null : t.truncatedTo(ChronoUnit.MILLIS).toString();
   }
 }

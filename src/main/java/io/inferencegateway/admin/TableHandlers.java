@@ -42,8 +42,8 @@ final class TableHandlers {
     Long beforeId = queryLong(ctx, errors, "before_id", null, 1L, null);
     errors.throwIfAny();
     return admin.tables.page(table, limit.intValue(), offset.intValue(), beforeId).compose(page -> {
-      Object nextBeforeId = page.rows().size() == limit && !page.rows().isEmpty()
-          ? page.rows().get(page.rows().size() - 1).getValue("id") : null;
+      boolean more = !page.rows().isEmpty() && page.total() > offset + page.rows().size();
+      Object nextBeforeId = more ? page.rows().get(page.rows().size() - 1).getValue("id") : null;
       return AdminContext.json(ctx, 200, new JsonObject()
           .put("data", new JsonArray(page.rows()))
           .put("total", page.total())

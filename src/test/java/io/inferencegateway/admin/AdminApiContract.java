@@ -330,6 +330,7 @@ abstract class AdminApiContract {
     assertThat(key.getValue("models")).isNull();
     assertThat(key.getValue("expires_at")).isNull();
     assertThat(key.getString("user_id")).isEqualTo("alice");
+    assertThat(key.getString("created_at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,3})?Z");
 
     Http.Response list = get("/api/v1/api_keys?user_id=alice");
     assertThat(list.status()).isEqualTo(200);
@@ -775,6 +776,8 @@ abstract class AdminApiContract {
     assertThat(tableRows("llm_models", "")).hasSize((int) Math.min(100, total));
     Http.Response last = get("/api/v1/tables/llm_models?limit=1000");
     assertThat(last.json().getValue("next_before_id")).isNull();
+    Http.Response exact = get("/api/v1/tables/llm_models?limit=" + total);
+    assertThat(exact.json().getValue("next_before_id")).as("a full last page has no next page").isNull();
 
     for (String table : List.of("api_keys", "llm_models", "replicas", "replica_security_rules", "metrics", "api_key", "metric")) {
       assertThat(get("/api/v1/tables/" + table).status()).as(table).isEqualTo(200);
