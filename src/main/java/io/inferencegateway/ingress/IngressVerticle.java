@@ -5,6 +5,7 @@ import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.UsageBatcher;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -37,6 +38,8 @@ public final class IngressVerticle extends VerticleBase {
   private HttpServer server;
   private HttpClient client;
   private RateLimiter limiter;
+  private long sweeper = -1;
+  private UsageBatcher usage;
 
   /**
    * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
@@ -59,7 +62,9 @@ public final class IngressVerticle extends VerticleBase {
             .setMaxInitialLineLength(16 * 1024),
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
-    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter);
+    usage = new UsageBatcher(vertx, 50, 512);
+    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter, usage);
+    sweeper = vertx.setPeriodic(1000, id -> proxy.sweepTimeouts());
 
     Router router = Router.router(vertx);
     for (String prefix : new String[] {"/v1", "/api/v1"}) {
@@ -127,6 +132,10 @@ public final class IngressVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(sweeper);
+    if (usage != null) {
+      usage.close();
+    }
     return Future.join(server == null ? Future.succeededFuture() : server.close(),
         client == null ? Future.succeededFuture() : client.close(),
         limiter == null ? Future.succeededFuture() : limiter.close());
