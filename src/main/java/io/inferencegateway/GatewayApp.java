@@ -29,6 +29,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
@@ -115,8 +116,26 @@ public final class GatewayApp {
             .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)))
         .withMetrics(new MicrometerMetricsFactory(prometheus))
         .build();
-    return start(vertx, prometheus, config, policy, controlPlane)
-        .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
+    // The result is a promise of no Vert.x context: on failure Vertx is closed, and a future of one of its (then
+    // terminated) event loops could never deliver the failure; the caller would wait forever.
+    Promise<GatewayApp> result = Promise.promise();
+    start(vertx, prometheus, config, policy, controlPlane).onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(ar.result());
+        return;
+      }
+      Thread closer = new Thread(() -> {
+        try {
+          vertx.close().await();
+        } catch (Exception e) {
+          ar.cause().addSuppressed(e);
+        }
+        result.fail(ar.cause());
+      }, "gateway-start-failed");
+      closer.setDaemon(true);
+      closer.start();
+    });
+    return result.future();
   }
 
   private static Future<GatewayApp> start(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,

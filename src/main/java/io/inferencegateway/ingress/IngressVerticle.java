@@ -6,7 +6,6 @@ import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageBatcher;
-import io.inferencegateway.routing.ModelRoute;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
@@ -16,7 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -115,15 +113,7 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   public JsonObject openAiModelList(KeyCheck check) {
-    JsonArray data = new JsonArray();
-    for (ModelRoute m : services.registry().models()) {
-      if (check.key().models() != null && !check.key().models().contains(m.name())) {
-        continue;
-      }
-      data.add(new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
-          .put("owned_by", "inference-gateway").put("active", m.hasRoutableReplica()));
-    }
-    return new JsonObject().put("object", "list").put("data", data);
+    return ModelList.openAi(services.registry(), check.key());
   }
 
   private void health(RoutingContext ctx) {
