@@ -20,7 +20,8 @@ public record GatewayConfig(
     Upstream upstream,
     Health health,
     Hyperstack hyperstack,
-    Router router) {
+    Router router,
+    Console console) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -81,6 +82,12 @@ public record GatewayConfig(
   }
 
   /**
+   * Console sessions: how long a token from {@code POST /api/v1/auth/login} lives, and how many wrong passwords one
+   * address may try before each further failure makes it wait (1 s, 2 s, 4 s ... up to 15 min).
+   */
+  public record Console(long sessionTtlMinutes, int loginFreeAttempts) {}
+
+  /**
    * How replicas are chosen and protected.
    *
    * @param strategy default strategy: p2c (power of two choices on load), round-robin, least-in-flight, weighted
@@ -111,6 +118,7 @@ public record GatewayConfig(
     JsonObject up = section(json, "upstream");
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
+    JsonObject console = section(json, "console");
     JsonObject router = section(json, "router");
     JsonObject breaker = router.getJsonObject("breaker") == null ? new JsonObject() : router.getJsonObject("breaker");
     String strategy = router.getString("strategy", "p2c");
@@ -143,7 +151,8 @@ public record GatewayConfig(
             router.getLong("scrapeIntervalMs", 1000L),
             new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
-                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))));
+                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
+        new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -154,11 +163,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -171,49 +180,65 @@ public record GatewayConfig(
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router);
+          c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
+          c.console);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
-    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withAppPassword(String password) {
-    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withDatabase(Database database) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withRedis(Redis redis) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withUsage(Usage usage) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withHealth(Health health) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withRouter(Router router) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
+  }
+
+  public GatewayConfig withConsole(Console console) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {
