@@ -102,7 +102,7 @@ final class ReplicaHandlers {
     ModelStore.NewReplica row = new ModelStore.NewReplica(model.id(), null, req.rateLimit(), null, ReplicaRow.PENDING,
         vm.name(), vm.flavorName(), vm.environmentName(), vm.imageName(), vm.assignFloatingIp(), vm.runCommand(),
         vm.keyName(), vm.port());
-    return admin.services.models().insertReplica(row, withDefaultRules(vm))
+    return admin.services.models().insertReplica(row, withDefaultRules(vm, admin.config.hyperstack().gatewayCidr()))
         .compose(id -> admin.modelsChanged(model.id()).map(id))
         .onSuccess(id -> admin.provisioning(new JsonObject().put("replica_id", id).put("action", "create")));
   }
@@ -110,11 +110,11 @@ final class ReplicaHandlers {
   /**
    * The client's rules plus the two the toolkit always added: the vLLM port, and SSH from anywhere. The toolkit
    * opened the vLLM port to the gateway's public IP, falling back to 0.0.0.0/0 when it could not learn it; this
-   * gateway does not know its public address either, so the fallback is recorded and the provisioner may narrow it.
+   * gateway does not know its public address, so it is configured ({@code hyperstack.gatewayCidr}, default 0.0.0.0/0).
    */
-  private static List<SecurityRuleRow> withDefaultRules(VmDetails vm) {
+  private static List<SecurityRuleRow> withDefaultRules(VmDetails vm, String gatewayCidr) {
     Set<SecurityRuleRow> rules = new LinkedHashSet<>(vm.rules());
-    rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", ANYWHERE, vm.port(), vm.port()));
+    rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", gatewayCidr, vm.port(), vm.port()));
     rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", ANYWHERE, 22, 22));
     return List.copyOf(rules);
   }
