@@ -642,7 +642,7 @@ public final class ProvisioningVerticle extends VerticleBase {
    * The rules the VM gets: those recorded for the replica, plus, when none covers them, the vLLM port open to the
    * gateway ({@code hyperstack.gatewayCidr}) and SSH (port 22) from anywhere, as the toolkit did.
    */
-  List<SecurityRule> wantedRules(ReplicaRow row, List<SecurityRuleRow> recorded) {
+  private List<SecurityRule> wantedRules(ReplicaRow row, List<SecurityRuleRow> recorded) {
     List<SecurityRule> rules = new ArrayList<>();
     for (SecurityRuleRow r : recorded) {
       SecurityRule rule = SecurityRule.of(r);
