@@ -87,6 +87,11 @@ public final class GatewayApp {
   @FunctionalInterface
   public interface RouterMount {
     void mount(Vertx vertx, Router router, GatewayServices services);
+
+    /** Called once, after every verticle is up: starts what the control plane runs once per process. */
+    default Future<?> started(Vertx vertx, GatewayServices services) {
+      return Future.succeededFuture();
+    }
   }
 
   public static Future<GatewayApp> start(GatewayConfig config) {
@@ -163,6 +168,7 @@ public final class GatewayApp {
           return ingress;
         }, new DeploymentOptions().setInstances(instances)))
         .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
+        .compose(v -> controlPlane.started(vertx, s))
         .map(v -> first[0].actualPort());
   }
 

@@ -20,7 +20,8 @@ public record GatewayConfig(
     Upstream upstream,
     Health health,
     Hyperstack hyperstack,
-    Router router) {
+    Router router,
+    Bridge bridge) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -49,6 +50,12 @@ public record GatewayConfig(
   public record Health(long intervalMs, long timeoutMs) {}
 
   public record Hyperstack(String apiKey, String baseUrl) {}
+
+  /**
+   * Vert.x's TCP event-bus bridge for the metrics feed (outbound only, token required; the SockJS bridge at
+   * {@code /eventbus} is always on). {@code tcpPort} 0 = off.
+   */
+  public record Bridge(int tcpPort, String tcpHost) {}
 
   /**
    * How replicas are chosen and protected.
@@ -82,6 +89,7 @@ public record GatewayConfig(
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
     JsonObject router = section(json, "router");
+    JsonObject bridge = section(json, "bridge");
     JsonObject breaker = router.getJsonObject("breaker") == null ? new JsonObject() : router.getJsonObject("breaker");
     String strategy = router.getString("strategy", "p2c");
     if (!java.util.Set.of("p2c", "round-robin", "least-in-flight", "weighted").contains(strategy)) {
@@ -114,7 +122,8 @@ public record GatewayConfig(
             router.getLong("scrapeIntervalMs", 1000L),
             new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
-                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))));
+                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
+        new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -125,11 +134,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.bridge);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.bridge);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -142,49 +151,53 @@ public record GatewayConfig(
     }
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
-          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.router);
+          c.upstream, c.health, new Hyperstack(env.get("HYPERSTACK_API_KEY").trim(), c.hyperstack.baseUrl), c.router, c.bridge);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
-    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withAppPassword(String password) {
-    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withDatabase(Database database) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withRedis(Redis redis) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withUsage(Usage usage) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withHealth(Health health) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withRouter(Router router) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
+  }
+
+  public GatewayConfig withBridge(Bridge bridge) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
-    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router);
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, bridge);
   }
 
   private static JsonObject section(JsonObject json, String name) {
