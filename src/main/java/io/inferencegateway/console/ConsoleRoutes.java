@@ -33,13 +33,17 @@ public final class ConsoleRoutes {
         .setMaxAgeSeconds(VENDOR_MAX_AGE_SECONDS)
         .setDirectoryListing(false)
         .setIncludeHidden(false);
-    router.route().method(HttpMethod.GET).method(HttpMethod.HEAD)
-        .handler(ConsoleRoutes::headers)
-        .handler(files);
+    // any method, so other methods still get the router's 404 rather than a 405; only GET and HEAD are served
+    router.route().handler(ConsoleRoutes::headers).handler(files);
   }
 
   /** Security and cache headers; StaticHandler keeps a Cache-Control already set, and adds its own for vendor files. */
   private static void headers(RoutingContext ctx) {
+    HttpMethod method = ctx.request().method();
+    if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+      ctx.next(); // StaticHandler passes these on too
+      return;
+    }
     var h = ctx.response().headers();
     h.set("Content-Security-Policy", CSP);
     h.set("X-Content-Type-Options", "nosniff");
