@@ -6,6 +6,24 @@ export function baseUrl() {
 
 const json = (v) => JSON.stringify(v, null, 2);
 
+/** A request body with one line per field and per message, values inline: short, and still readable. */
+function compactJson(body) {
+  const lines = Object.entries(body).map(([k, v]) => {
+    if (Array.isArray(v) && v.length > 1) {
+      return `  ${JSON.stringify(k)}: [\n${v.map((x) => `    ${inline(x)}`).join(',\n')}\n  ]`;
+    }
+    return `  ${JSON.stringify(k)}: ${inline(v)}`;
+  });
+  return `{\n${lines.join(',\n')}\n}`;
+}
+
+/** JSON on one line with a space after each colon and comma. */
+function inline(v) {
+  if (Array.isArray(v)) return `[${v.map(inline).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${inline(x)}`).join(', ')}}`;
+  return JSON.stringify(v);
+}
+
 /** The request body of a chat completion with the given settings. */
 export function chatBody({ model, messages, temperature, max_tokens, presence_penalty, frequency_penalty, stream }) {
   const body = { model, messages };
@@ -25,7 +43,7 @@ export function curl(body) {
   return `curl ${body.stream ? '-N ' : ''}${baseUrl()}/chat/completions \\
   -H "Authorization: Bearer $API_KEY" \\
   -H 'Content-Type: application/json' \\
-  -d ${shellQuote(json(body))}`;
+  -d ${shellQuote(compactJson(body))}`;
 }
 
 function pyValue(v, indent) {

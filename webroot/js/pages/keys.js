@@ -38,7 +38,7 @@ export async function render(root) {
   field('Tokens per minute', tpm, 'Empty: no token limit.'),
   field('Allowed models', models, 'None selected: every model. Ctrl/⌘-click to pick several.'),
   field('Expires', expires, 'Empty: never (your local time).'),
-  h('div', {}, create));
+  h('div', { class: 'form-actions' }, create));
 
   function showSecret(made) {
     const value = h('code', { class: 'value', id: 'new-key-value', text: made.api_key });
@@ -58,8 +58,8 @@ export async function render(root) {
     const now = Date.now();
     listBox.replaceChildren(table([
       { label: 'ID', key: 'id' },
-      { label: 'User', cell: (k) => k.user_id },
-      { label: 'Key', cell: (k) => h('span', { class: 'mono', text: `${k.prefix || ''}…` }) },
+      { label: 'User', cell: (k) => h('span', { class: 'nowrap', text: k.user_id }) },
+      { label: 'Key', cell: (k) => h('span', { class: 'mono nowrap', text: `${k.prefix || ''}…` }) },
       { label: 'Req/min', num: true, cell: (k) => fmtNum(k.allowed_rpm) },
       { label: 'Tokens/min', num: true, cell: (k) => (k.allowed_tpm ? fmtNum(k.allowed_tpm) : '—') },
       { label: 'Models', cell: (k) => (k.models && k.models.length ? k.models.join(', ') : 'all') },

@@ -32,7 +32,7 @@ function loadText(s) {
   const l = s && s.load;
   if (!l) return '—';
   const kv = l.kv_cache_usage === null || l.kv_cache_usage === undefined ? '' : `, KV ${Math.round(l.kv_cache_usage * 100)}%`;
-  return `${fmtNum(l.running)} running, ${fmtNum(l.waiting)} waiting${kv}`;
+  return `${fmtNum(l.running)} running · ${fmtNum(l.waiting)} waiting${kv ? ' ·' + kv.slice(1) : ''}`;
 }
 
 export async function render(root) {
@@ -52,7 +52,7 @@ export async function render(root) {
       }
     },
   }, field('Model name', name, 'The Hugging Face id that vLLM serves; clients send it as "model".', 'wide-2'), presetList,
-  h('div', {}, addBtn));
+  h('div', { class: 'form-actions' }, addBtn));
 
   root.append(
     pageHead('Models', 'Every model the gateway routes, with its replicas. A replica is a vLLM server: register one by '
@@ -98,7 +98,7 @@ export async function render(root) {
         h('div', {},
           h('h2', { class: 'model-name', text: m.name }),
           h('div', { class: 'row small muted' },
-            `ID ${m.id}`, '·', `${m.replicaList.length} replica${m.replicaList.length === 1 ? '' : 's'}`, '·',
+            h('span', { text: `ID ${m.id} · ${m.replicaList.length} replica${m.replicaList.length === 1 ? '' : 's'}` }),
             up > 0 ? badge(`${up} up`, 'ok') : badge(m.replicaList.length ? 'none up' : 'no replicas', m.replicaList.length ? 'bad' : ''))),
         h('div', { class: 'row' },
           button('Add replica', () => addReplicaDialog(m), 'btn-sm', { 'aria-label': `Add a replica to ${m.name}` }),

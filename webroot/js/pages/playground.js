@@ -143,6 +143,7 @@ export async function render(root) {
   const rangeField = (label, r) => {
     const f = field(label, r.input);
     f.replaceChild(r.row, r.input);
+    r.row.prepend(r.input);
     return f;
   };
 
