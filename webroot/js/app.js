@@ -59,8 +59,9 @@ async function route() {
   clear(view);
   view.dataset.page = name;
   try {
+    // the reason for showing the login page stays until someone logs in (a page may re-render meanwhile)
+    if (loggedIn) loginMessage = null;
     const ctx = { message: loginMessage };
-    loginMessage = null;
     const result = await pages[name].module.render(view, ctx);
     if (typeof result === 'function') cleanup = result;
   } catch (e) {
@@ -74,8 +75,7 @@ whenSessionExpires((message) => {
   live.disconnect();
   playgroundPage.forgetKey();
   loginMessage = message;
-  if (pageName() !== 'login') location.replace('#/login');
-  else route();
+  if (pageName() !== 'login') location.replace('#/login'); // hashchange renders it
 });
 
 document.getElementById('logout').addEventListener('click', async () => {

@@ -31,7 +31,10 @@ export function chatBody({ model, messages, temperature, max_tokens, presence_pe
   if (max_tokens) body.max_tokens = max_tokens;
   if (presence_penalty) body.presence_penalty = presence_penalty;
   if (frequency_penalty) body.frequency_penalty = frequency_penalty;
-  if (stream) body.stream = true;
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true }; // the last event then carries the token counts
+  }
   return body;
 }
 
@@ -62,7 +65,7 @@ function pyValue(v, indent) {
 }
 
 export function python(body) {
-  const args = Object.entries(body).filter(([k]) => k !== 'stream')
+  const args = Object.entries(body).filter(([k]) => k !== 'stream' && k !== 'stream_options')
     .map(([k, v]) => `    ${k}=${pyValue(v, 4)},`).join('\n');
   const head = `from openai import OpenAI
 
@@ -73,6 +76,7 @@ client = OpenAI(base_url=${JSON.stringify(baseUrl())}, api_key=os.environ["API_K
 stream = client.chat.completions.create(
 ${args}
     stream=True,
+    stream_options={"include_usage": True},
 )
 for chunk in stream:
     print(chunk.choices[0].delta.content or "", end="", flush=True)

@@ -119,7 +119,7 @@ export async function render(root) {
       load: h('td', { class: 'small', dataset: { col: 'load' } }),
     };
     const endpoint = r.endpoint
-      ? h('span', { class: 'mono', text: r.endpoint })
+      ? h('span', { class: 'mono nowrap', text: r.endpoint })
       : h('span', { class: 'muted', text: r.name ? `VM ${r.name} (no endpoint yet)` : 'no endpoint yet' });
     const status = h('td', {}, badge(r.vm_status || '—', r.vm_status === 'SUCCESS' ? 'ok' : r.vm_status === 'FAILED' ? 'bad' : 'info'),
       r.error_message ? h('div', { class: 'small muted', text: r.error_message }) : null);

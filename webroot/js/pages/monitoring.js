@@ -67,6 +67,7 @@ export async function render(root) {
       ],
     },
     options: lineOptions('requests', {
+      elements: { point: { radius: 0, hoverRadius: 4 }, line: { tension: 0, borderWidth: 2 } },
       scales: {
         x: { ticks: { maxTicksLimit: 6, maxRotation: 0 }, grid: { display: false } },
         y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'requests' } },
@@ -178,7 +179,7 @@ export async function render(root) {
     };
     for (const c of Object.values(usageCharts)) c.update();
     const totals = series.reduce((a, s) => a + s.points.reduce((b, p) => b + (p.requests || 0), 0), 0);
-    usageNote.textContent = `${fmtNum(totals)} requests in ${r.label.toLowerCase()}, in ${r.bucket / 60}-minute buckets`
+    usageNote.textContent = `${fmtNum(totals)} request${totals === 1 ? '' : 's'} in ${r.label.toLowerCase()}, in ${r.bucket / 60}-minute buckets`
       + (data && data.latency === 'approximate' ? '; latency approximate (mean and maximum) over this many requests.' : '.');
   }
   range.addEventListener('change', () => loadUsage().catch((e) => notify(e.message, 'error')));

@@ -108,10 +108,20 @@ public final class Browser implements AutoCloseable {
     return ((org.openqa.selenium.JavascriptExecutor) driver).executeScript(js, args);
   }
 
-  /** Writes a PNG screenshot of the page to {@code dir/name.png}. */
+  /** Writes a PNG screenshot of the whole page (the window grows to the page's height meanwhile) to {@code dir/name.png}. */
   public Path screenshot(Path dir, String name) throws IOException {
     Files.createDirectories(dir);
-    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+    Dimension size = driver.manage().window().getSize();
+    long pageHeight = ((Number) script("return Math.ceil(document.documentElement.scrollHeight)")).longValue();
+    if (pageHeight > size.getHeight()) {
+      driver.manage().window().setSize(new Dimension(size.getWidth(), (int) Math.min(pageHeight + 120, 6000)));
+    }
+    File shot;
+    try {
+      shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+    } finally {
+      driver.manage().window().setSize(size);
+    }
     Path target = dir.resolve(name + ".png");
     Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
     return target;
