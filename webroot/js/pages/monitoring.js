@@ -30,7 +30,7 @@ function lineOptions(yTitle, extra = {}) {
     plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, usePointStyle: true } } },
     scales: {
       x: { ticks: { maxTicksLimit: 8, maxRotation: 0 }, grid: { display: false } },
-      y: { beginAtZero: true, title: { display: !!yTitle, text: yTitle }, ticks: { precision: 0 } },
+      y: { beginAtZero: true, title: { display: !!yTitle, text: yTitle }, ticks: yTitle === 'seconds' ? {} : { precision: 0 } },
     },
     elements: { point: { radius: 0, hoverRadius: 4 }, line: { tension: 0.25, borderWidth: 2 } },
     ...extra,
@@ -131,7 +131,7 @@ export async function render(root) {
   const usageCharts = {};
   for (const [name, canvas] of Object.entries(canvases)) {
     usageCharts[name] = chart(canvas, { type: name === 'errors' || name === 'requests' ? 'bar' : 'line', data: { labels: [], datasets: [] },
-      options: lineOptions(name === 'latency' ? 'ms' : name, name === 'errors' || name === 'requests'
+      options: lineOptions(name === 'latency' ? 'seconds' : name, name === 'errors' || name === 'requests'
         ? { scales: { x: { stacked: true, ticks: { maxTicksLimit: 8, maxRotation: 0 }, grid: { display: false } }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
         : {}) });
     charts.push(usageCharts[name]);
@@ -169,12 +169,12 @@ export async function render(root) {
           { label: 'Completion', data: series[0].points.map((p) => p.completion_tokens), borderColor: PALETTE[1], backgroundColor: PALETTE[1] }]
         : ds('tokens', (p) => (p.prompt_tokens || 0) + (p.completion_tokens || 0)),
     };
-    const ms = (v) => (v === null || v === undefined ? null : latencyMs(v, data));
+    const secs = (v) => (v === null || v === undefined ? null : latencySeconds(v, data));
     usageCharts.latency.data = {
       labels,
       datasets: series.flatMap((s, i) => [
-        { label: `${names[i]} p50`, data: s.points.map((p) => ms(p.latency_p50)), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], spanGaps: true },
-        { label: `${names[i]} p95`, data: s.points.map((p) => ms(p.latency_p95)), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], borderDash: [5, 4], spanGaps: true },
+        { label: `${names[i]} p50`, data: s.points.map((p) => secs(p.latency_p50)), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], spanGaps: true, pointRadius: 2 },
+        { label: `${names[i]} p95`, data: s.points.map((p) => secs(p.latency_p95)), borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], borderDash: [5, 4], spanGaps: true, pointRadius: 2 },
       ]),
     };
     for (const c of Object.values(usageCharts)) c.update();
@@ -284,10 +284,10 @@ export async function render(root) {
   };
 }
 
-/** Latency values of the usage series, in milliseconds (the series says its unit; seconds are converted). */
-function latencyMs(v, data) {
-  const unit = data && (data.latency_unit || data.unit);
-  return unit === 's' || unit === 'seconds' ? v * 1000 : v;
+/** Latency values of the usage series in seconds (the metrics table stores durations in seconds). */
+function latencySeconds(v, data) {
+  const unit = data && data.latency_unit;
+  return unit === 'ms' ? v / 1000 : v;
 }
 
 /** One CSV field (RFC 4180), with formula-looking text defused for spreadsheets. */
