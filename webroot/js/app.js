@@ -57,6 +57,7 @@ async function route() {
   }
   document.title = `${pages[name].title} · Inference Gateway`;
   clear(view);
+  clear(document.getElementById('toasts')); // messages belong to the page they came from
   view.dataset.page = name;
   try {
     // the reason for showing the login page stays until someone logs in (a page may re-render meanwhile)

@@ -36,7 +36,7 @@ export async function render(root) {
   field('User ID', userId, 'Who the key is for; usage is reported per key and user.'),
   field('Requests per minute', rpm, 'Empty: the gateway default.'),
   field('Tokens per minute', tpm, 'Empty: no token limit.'),
-  field('Allowed models', models, 'None selected: every model. Ctrl/⌘-click to pick several.'),
+  field('Allowed models', models, 'None selected: every model. Ctrl/⌘-click to pick several.', 'wide-2'),
   field('Expires', expires, 'Empty: never (your local time).'),
   h('div', { class: 'form-actions' }, create));
 
