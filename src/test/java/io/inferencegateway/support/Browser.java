@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -78,7 +79,9 @@ public final class Browser implements AutoCloseable {
   }
 
   public <T> T waitFor(Duration timeout, Function<WebDriver, T> condition) {
-    return new WebDriverWait(driver, timeout, Duration.ofMillis(100)).until(condition);
+    // pages re-render what they show: an element found a moment ago may be gone, so look again
+    return new WebDriverWait(driver, timeout, Duration.ofMillis(100))
+        .ignoring(StaleElementReferenceException.class).until(condition);
   }
 
   public <T> T waitFor(Function<WebDriver, T> condition) {
