@@ -5,7 +5,7 @@ public final class Addresses {
 
   private Addresses() {}
 
-  /** One {@code UsageRecord} per proxied request, sent locally to the metrics writer. */
+  /** Usage records (one per proxied request), sent locally to the metrics writer in a {@code UsageBatch}. */
   public static final String METRICS_RECORD = "gateway.metrics.record";
   /** A once-a-second summary of traffic, published for the console's live panel and other listeners. */
   public static final String METRICS_LIVE = "gateway.metrics.live";

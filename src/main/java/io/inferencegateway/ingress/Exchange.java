@@ -16,7 +16,7 @@ final class Exchange {
 
   final HttpServerRequest request;
   final Operation op;
-  final String requestId = UUID.randomUUID().toString();
+  final String requestId = requestId();
   final long startNanos = System.nanoTime();
   final long startMs = System.currentTimeMillis();
 
@@ -35,7 +35,10 @@ final class Exchange {
   HttpClientRequest upstream;
   int attempts;
   long ttftNanos = -1;
-  long totalTimer = -1;
+  /** Whether the replica answered (its response head arrived): from then on, no fail-over. */
+  boolean headReceived;
+  /** When the last byte came from upstream (for the idle watchdog); 0 before the answer started. */
+  long lastDataNanos;
 
   int promptTokens;
   int completionTokens;
@@ -44,6 +47,17 @@ final class Exchange {
   String output;
 
   private boolean finished;
+
+  /**
+   * A random (version 4) UUID from the thread's own generator: {@code UUID.randomUUID()} draws from one shared
+   * SecureRandom, a lock every event loop would contend on; request ids need uniqueness, not secrecy.
+   */
+  static String requestId() {
+    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+    long msb = (r.nextLong() & ~0xF000L) | 0x4000L;
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb).toString();
+  }
 
   Exchange(HttpServerRequest request, Operation op) {
     this.request = request;
@@ -60,8 +74,10 @@ final class Exchange {
   }
 
   void markFirstByte() {
+    long now = System.nanoTime();
+    lastDataNanos = now;
     if (ttftNanos < 0) {
-      ttftNanos = System.nanoTime() - startNanos;
+      ttftNanos = now - startNanos;
     }
   }
 

@@ -5,6 +5,7 @@ import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.UsageBatcher;
 import io.inferencegateway.routing.ModelRoute;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -39,6 +40,8 @@ public final class IngressVerticle extends VerticleBase {
   private HttpServer server;
   private HttpClient client;
   private RateLimiter limiter;
+  private long sweeper = -1;
+  private UsageBatcher usage;
 
   /**
    * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
@@ -61,7 +64,9 @@ public final class IngressVerticle extends VerticleBase {
             .setMaxInitialLineLength(16 * 1024),
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
-    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter);
+    usage = new UsageBatcher(vertx, 50, 512);
+    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter, usage);
+    sweeper = vertx.setPeriodic(1000, id -> proxy.sweepTimeouts());
 
     Router router = Router.router(vertx);
     for (String prefix : new String[] {"/v1", "/api/v1"}) {
@@ -137,6 +142,10 @@ public final class IngressVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(sweeper);
+    if (usage != null) {
+      usage.close();
+    }
     return Future.join(server == null ? Future.succeededFuture() : server.close(),
         client == null ? Future.succeededFuture() : client.close(),
         limiter == null ? Future.succeededFuture() : limiter.close());

@@ -25,6 +25,9 @@ public final class OpenAiErrors {
     if (err instanceof IngressFailure f) {
       return f;
     }
+    if (err instanceof io.vertx.core.http.StreamResetException reset && reset.getCause() != null) {
+      err = reset.getCause(); // a reset the gateway made itself, e.g. a timeout of its watchdog
+    }
     if (err instanceof ConnectException || err instanceof ConnectTimeoutException || err instanceof UnknownHostException) {
       return IngressFailure.upstreamUnreachable(err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
     }

@@ -3,10 +3,10 @@ package io.inferencegateway.ingress;
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
-import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.LimitDecision;
 import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.UsageBatcher;
 import io.inferencegateway.metrics.UsageRecord;
 import io.inferencegateway.routing.ModelRoute;
 import io.inferencegateway.routing.Choice;
@@ -40,15 +40,22 @@ public final class ProxyHandler {
   private final GatewayServices services;
   private final HttpClient client;
   private final RateLimiter limiter;
+  private final UsageBatcher usage;
   private final GatewayConfig.Upstream upstream;
   private final long maxBodyBytes;
   private final boolean storeContent;
   private final int contentMaxChars;
   private final int maxAttempts;
   private final int affinityChars;
+  /** Requests talking to a replica right now, for the timeout watchdog (only this event loop touches it). */
+  private final java.util.Set<Exchange> active = new java.util.HashSet<>();
+  private final long totalTimeoutNanos;
+  private final long idleTimeoutNanos;
 
-  public ProxyHandler(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter) {
+  public ProxyHandler(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter,
+                      UsageBatcher usage) {
     this.vertx = vertx;
+    this.usage = usage;
     this.services = services;
     this.client = client;
     this.limiter = limiter;
@@ -58,6 +65,31 @@ public final class ProxyHandler {
     this.contentMaxChars = services.config().usage().contentMaxChars();
     this.maxAttempts = Math.max(1, services.config().router().maxAttempts());
     this.affinityChars = services.config().router().affinityPrefixChars();
+    this.totalTimeoutNanos = upstream.totalTimeoutMs() * 1_000_000;
+    this.idleTimeoutNanos = upstream.idleTimeoutMs() * 1_000_000;
+  }
+
+  /**
+   * Ends requests that exceeded the total time, or whose stream went quiet for longer than the idle timeout. One
+   * sweep a second for all requests of this event loop, instead of timers per request: Vert.x's own request idle
+   * timeout covers only the wait for the response head (connect and first byte).
+   */
+  public void sweepTimeouts() {
+    if (active.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Exchange ex : java.util.List.copyOf(active)) {
+      String why = null;
+      if (now - ex.startNanos > totalTimeoutNanos) {
+        why = "total request time exceeded";
+      } else if (ex.lastDataNanos > 0 && now - ex.lastDataNanos > idleTimeoutNanos) {
+        why = "no data from the model server for " + (idleTimeoutNanos / 1_000_000) + " ms";
+      }
+      if (why != null && ex.upstream != null) {
+        ex.upstream.reset(0, new TimeoutException(why));
+      }
+    }
   }
 
   public void handle(HttpServerRequest req, Operation op) {
@@ -264,15 +296,7 @@ public final class ProxyHandler {
             creq.reset();
             return Future.failedFuture(IngressFailure.upstreamUnreachable("client went away"));
           }
-          if (ex.totalTimer < 0) {
-            ex.totalTimer = vertx.setTimer(upstream.totalTimeoutMs(),
-                id -> {
-                  ex.totalTimer = -1;
-                  if (ex.upstream != null) {
-                    ex.upstream.reset(0, new TimeoutException("total request time exceeded"));
-                  }
-                });
-          }
+          active.add(ex);
           return creq.send(ex.upstreamBody);
         })
         .compose(resp -> {
@@ -287,7 +311,8 @@ public final class ProxyHandler {
   // ---- relaying the answer
 
   private Future<Void> relay(Exchange ex, HttpClientResponse resp) {
-    ex.upstream.idleTimeout(upstream.idleTimeoutMs());
+    ex.headReceived = true;
+    ex.lastDataNanos = System.nanoTime(); // the idle watchdog starts counting from the response head
     String contentType = resp.getHeader(HttpHeaders.CONTENT_TYPE);
     boolean eventStream = contentType != null && contentType.startsWith("text/event-stream");
     if (ex.stream && resp.statusCode() == 200 && eventStream) {
@@ -384,13 +409,13 @@ public final class ProxyHandler {
           "The model server stopped the stream before it was complete: " + reason, 0, false);
       out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
     }
-    if (ex.upstream != null) {
-      ex.upstream.reset();
-    }
     if (ex.replica != null) {
       ex.replica.failed(System.currentTimeMillis(), false, "stream interrupted: " + reason);
     }
     complete(ex, 502, "stream interrupted: " + reason);
+    if (ex.upstream != null) {
+      ex.upstream.reset();
+    }
   }
 
   /** Usage of a stream: vLLM's usage chunk if it came, else an estimate from the events relayed so far. */
@@ -412,16 +437,18 @@ public final class ProxyHandler {
     if (ex.finished()) {
       return;
     }
-    if (ex.upstream != null) {
-      ex.upstream.reset(); // tells vLLM to stop generating
-    }
-    if (ex.replica != null && ex.ttftNanos < 0) {
-      ex.replica.breaker().release(); // no answer yet: no verdict on the replica, free its probe if it held one
-    }
     if (ex.relay != null) {
       streamUsage(ex, ex.relay);
     }
+    boolean answered = ex.headReceived;
+    // finish first: the reset below fails the upstream call, which must not count against the replica
     complete(ex, 499, "client closed the connection");
+    if (ex.upstream != null) {
+      ex.upstream.reset(); // tells vLLM to stop generating
+    }
+    if (ex.replica != null && !answered) {
+      ex.replica.breaker().release(); // no verdict on the replica; free its probe if it held one
+    }
   }
 
   private void fail(Exchange ex, Throwable err) {
@@ -442,16 +469,13 @@ public final class ProxyHandler {
     if (record == null) {
       return;
     }
-    if (ex.totalTimer >= 0) {
-      vertx.cancelTimer(ex.totalTimer);
-      ex.totalTimer = -1;
-    }
+    active.remove(ex);
     releaseReplica(ex);
     services.meters().inFlight().decrementAndGet();
     if (ex.key != null && record.totalTokens() > 0) {
       limiter.chargeTokens(ex.key.id(), tpm(ex.key), record.totalTokens());
     }
-    vertx.eventBus().send(Addresses.METRICS_RECORD, record);
+    usage.add(record);
   }
 
   private static void releaseReplica(Exchange ex) {

@@ -1,6 +1,8 @@
 package io.inferencegateway.limits;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -16,13 +18,18 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Limits shared by every gateway instance on one Redis: one atomic script call per request (token buckets, the same
- * arithmetic as {@link TokenBucket}, on Redis's clock so instances agree). Tokens used are charged after the answer,
- * gathered per key and sent in one pipelined batch every {@code flushMs}.
+ * Limits shared by every gateway instance on one Redis: each request is checked by an atomic script (token buckets,
+ * the same arithmetic as {@link TokenBucket}, on Redis's clock so instances agree). The checks an event loop makes
+ * in one turn go to Redis as one script call, so under load a round trip serves many requests. Tokens used are
+ * charged after the answer, gathered per key and sent in one pipelined batch every {@code flushMs}.
  */
 public final class RedisRateLimiter implements RateLimiter {
 
-  /** KEYS: requests bucket, tokens bucket. ARGV: rpm, tpm (0 = none). Returns {allowed, retryAfterMs, limit}. */
+  /**
+   * Checks a batch of requests in one call. KEYS: for each request its requests bucket and tokens bucket. ARGV: for
+   * each request its rpm and tpm (0 = none). Returns, for each request in order, allowed (1/0), retry-after ms, and
+   * what ran out. The whole batch is one atomic script, so the limits hold across every gateway on this Redis.
+   */
   static final String ACQUIRE = """
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -33,17 +40,29 @@ public final class RedisRateLimiter implements RateLimiter {
         local ts = tonumber(v[2])
         return math.min(cap, val + math.max(0, now - ts) * cap / 60000)
       end
-      local rpm = tonumber(ARGV[1])
-      local tpm = tonumber(ARGV[2])
-      if tpm > 0 then
-        local tk = level(KEYS[2], tpm)
-        if tk <= 0 then return {0, math.ceil((1 - tk) * 60000 / tpm), 'tokens'} end
+      local out = {}
+      for i = 1, #ARGV / 2 do
+        local rk, tk = KEYS[2 * i - 1], KEYS[2 * i]
+        local rpm, tpm = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+        local allowed, wait, what = 1, 0, 'ok'
+        if tpm > 0 then
+          local tl = level(tk, tpm)
+          if tl <= 0 then allowed, wait, what = 0, math.ceil((1 - tl) * 60000 / tpm), 'tokens' end
+        end
+        if allowed == 1 then
+          local r = level(rk, rpm)
+          if r < 1 then
+            allowed, wait, what = 0, math.ceil((1 - r) * 60000 / rpm), 'requests'
+          else
+            redis.call('HSET', rk, 'v', tostring(r - 1), 'ts', now)
+            redis.call('PEXPIRE', rk, 120000)
+          end
+        end
+        out[#out + 1] = allowed
+        out[#out + 1] = wait
+        out[#out + 1] = what
       end
-      local r = level(KEYS[1], rpm)
-      if r < 1 then return {0, math.ceil((1 - r) * 60000 / rpm), 'requests'} end
-      redis.call('HSET', KEYS[1], 'v', tostring(r - 1), 'ts', now)
-      redis.call('PEXPIRE', KEYS[1], 120000)
-      return {1, 0, 'ok'}
+      return out
       """;
 
   /** KEYS: tokens bucket. ARGV: tpm, tokens used. */
@@ -67,10 +86,14 @@ public final class RedisRateLimiter implements RateLimiter {
   private final long timerId;
   private final Vertx vertx;
   private final String prefix;
+  private final Context context;
+  private List<Pending> queue = new ArrayList<>();
+  private boolean flushScheduled;
 
   public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix) {
     this.vertx = vertx;
     this.prefix = prefix;
+    this.context = vertx.getOrCreateContext(); // the ingress verticle's event loop: the only caller
     this.redis = redis;
     this.timerId = vertx.setPeriodic(flushMs, id -> flushCharges());
   }
@@ -85,10 +108,43 @@ public final class RedisRateLimiter implements RateLimiter {
 
   @Override
   public Future<LimitDecision> acquire(long keyId, int rpm, int tpm) {
-    return evalsha(ACQUIRE_SHA, ACQUIRE, 2, requestsKey(keyId), tokensKey(keyId), Integer.toString(rpm),
-        Integer.toString(Math.max(tpm, 0)))
-        .map(r -> r.get(0).toInteger() == 1 ? LimitDecision.ALLOWED
-            : LimitDecision.refused(r.get(2).toString(), r.get(1).toLong()));
+    Promise<LimitDecision> promise = Promise.promise();
+    queue.add(new Pending(keyId, rpm, Math.max(tpm, 0), promise));
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.runOnContext(v -> sendBatch()); // after the requests this event-loop turn is handling
+    }
+    return promise.future();
+  }
+
+  private record Pending(long keyId, int rpm, int tpm, Promise<LimitDecision> promise) {}
+
+  /** Sends every check queued during this event-loop turn as one script call (one write, one Redis round trip). */
+  private void sendBatch() {
+    flushScheduled = false;
+    List<Pending> batch = queue;
+    queue = new ArrayList<>();
+    String[] args = new String[batch.size() * 4];
+    int k = 0;
+    for (Pending p : batch) {
+      args[k++] = requestsKey(p.keyId());
+      args[k++] = tokensKey(p.keyId());
+    }
+    for (Pending p : batch) {
+      args[k++] = Integer.toString(p.rpm());
+      args[k++] = Integer.toString(p.tpm());
+    }
+    evalsha(ACQUIRE_SHA, ACQUIRE, batch.size() * 2, args).onComplete(ar -> {
+      if (ar.failed()) {
+        batch.forEach(p -> p.promise().fail(ar.cause()));
+        return;
+      }
+      Response r = ar.result();
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).promise().complete(r.get(3 * i).toInteger() == 1 ? LimitDecision.ALLOWED
+            : LimitDecision.refused(r.get(3 * i + 2).toString(), r.get(3 * i + 1).toLong()));
+      }
+    });
   }
 
   @Override

@@ -59,11 +59,11 @@ public final class MetricsWriterVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    PassThroughCodec.register(vertx.eventBus(), UsageRecord.class);
+    PassThroughCodec.register(vertx.eventBus(), UsageBatch.class);
     spool = new UsageSpool(vertx, spoolDir);
     live = new LiveStats(meters);
-    MessageConsumer<UsageRecord> consumer = vertx.eventBus().localConsumer(Addresses.METRICS_RECORD,
-        msg -> accept(msg.body()));
+    MessageConsumer<UsageBatch> consumer = vertx.eventBus().localConsumer(Addresses.METRICS_RECORD,
+        msg -> msg.body().records().forEach(this::accept));
     flushTimer = vertx.setPeriodic(settings.flushIntervalMs(), id -> flush());
     liveTimer = vertx.setPeriodic(1000, id -> vertx.eventBus().publish(Addresses.METRICS_LIVE, live.snapshotAndReset()));
     return Future.join(consumer.completion(), spool.init().compose(v -> spool.count()).onSuccess(n -> {

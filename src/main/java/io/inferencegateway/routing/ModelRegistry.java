@@ -94,7 +94,11 @@ public final class ModelRegistry {
         state = new ReplicaState(row, modelName, target, settings.breaker());
         ReplicaState created = state;
         state.breaker().listener((from, to, reason) -> {
-          log.info("Replica {} ({}) breaker {} -> {}: {}", created.id(), created.target().baseUrl(), from, to, reason);
+          if (to == CircuitBreaker.State.OPEN) {
+            log.warn("Replica {} ({}) breaker {} -> {}: {}", created.id(), created.target().baseUrl(), from, to, reason);
+          } else {
+            log.info("Replica {} ({}) breaker {} -> {}: {}", created.id(), created.target().baseUrl(), from, to, reason);
+          }
           breakerChanged.accept(created);
         });
       }

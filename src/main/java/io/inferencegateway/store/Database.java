@@ -29,6 +29,7 @@ public record Database(Pool pool, Dialect dialect, String description) {
           .setUser(url.user()).setPassword(url.password())
           .setCharset("utf8mb4")
           .setCachePreparedStatements(true)
+          .setPreparedStatementCacheMaxSize(128)
           .setReconnectAttempts(0);
       // Fail fast when the server is down: the metrics writer buffers and retries, the admin API answers 503.
       Pool pool = MySQLBuilder.pool()

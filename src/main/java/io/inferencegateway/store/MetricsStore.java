@@ -22,11 +22,28 @@ public final class MetricsStore {
     this.db = db;
   }
 
-  /** Inserts the batch in one statement; rows whose request_id is already stored are skipped, not duplicated. */
+  /**
+   * Inserts the batch as multi-row statements; rows whose request_id is already stored are skipped, not duplicated.
+   * Statements have power-of-two row counts (a batch of n rows takes popcount(n) statements), so a handful of prepared
+   * statements serve every batch size instead of one per size.
+   */
   public Future<Void> insertBatch(List<UsageRecord> batch) {
-    if (batch.isEmpty()) {
-      return Future.succeededFuture();
+    Future<Void> chain = Future.succeededFuture();
+    int from = 0;
+    for (int size = Integer.highestOneBit(Math.max(1, Math.min(batch.size(), MAX_ROWS))); from < batch.size(); ) {
+      while (size > batch.size() - from) {
+        size >>= 1;
+      }
+      List<UsageRecord> chunk = batch.subList(from, from + size);
+      chain = chain.compose(v -> insertRows(chunk));
+      from += size;
     }
+    return chain;
+  }
+
+  private static final int MAX_ROWS = 512;
+
+  private Future<Void> insertRows(List<UsageRecord> batch) {
     StringBuilder sql = new StringBuilder(INSERT.length() + batch.size() * (ROW.length() + 2)).append(INSERT);
     Object[] values = new Object[batch.size() * COLUMNS];
     int i = 0;

@@ -72,6 +72,10 @@ class ClientDisconnectTest {
         assertThat(row.getInteger("status")).isEqualTo(499);
         assertThat(row.getInteger("completion_tokens")).isBetween(3, 99);
         assertThat(row.getString("error")).contains("client closed");
+        // a client leaving says nothing about the replica: its breaker stays closed
+        var replica = gw.app.services().registry().model(MODEL).replicas().get(0);
+        assertThat(replica.failures()).isZero();
+        assertThat(replica.breaker().state()).isEqualTo(io.inferencegateway.routing.CircuitBreaker.State.CLOSED);
       } finally {
         http.close();
         vertx.close().await();

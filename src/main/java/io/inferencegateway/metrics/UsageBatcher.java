@@ -1,0 +1,48 @@
+package io.inferencegateway.metrics;
+
+import io.inferencegateway.config.Addresses;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Collects the usage records of one ingress event loop and sends them to the metrics writer as a {@link UsageBatch}
+ * every {@code flushMs} or when {@code maxRecords} are waiting. Used from that event loop only.
+ */
+public final class UsageBatcher {
+
+  private final Vertx vertx;
+  private final int maxRecords;
+  private final long timer;
+  private List<UsageRecord> pending;
+
+  public UsageBatcher(Vertx vertx, long flushMs, int maxRecords) {
+    this.vertx = vertx;
+    this.maxRecords = maxRecords;
+    this.pending = new ArrayList<>(maxRecords);
+    this.timer = vertx.setPeriodic(flushMs, id -> flush());
+  }
+
+  public void add(UsageRecord record) {
+    pending.add(record);
+    if (pending.size() >= maxRecords) {
+      flush();
+    }
+  }
+
+  public void flush() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<UsageRecord> out = pending;
+    pending = new ArrayList<>(maxRecords);
+    vertx.eventBus().send(Addresses.METRICS_RECORD, new UsageBatch(out));
+  }
+
+  /** Sends what is left and stops the timer (the verticle is stopping). */
+  public void close() {
+    vertx.cancelTimer(timer);
+    flush();
+  }
+}
