@@ -16,6 +16,7 @@ final class Banner {
         .append("\nInference gateway ready\n")
         .append("  Console:          ").append(base).append("/\n")
         .append("  OpenAI base URL:  ").append(base).append("/v1\n")
+        .append("  Admin API:        ").append(base).append("/api/v1 (described at /api/v1/openapi.json)\n")
         .append("  Prometheus:       ").append(base).append("/metrics\n");
     if (app.generatedAdminKey() != null) {
       out.append("  Admin API key:    ").append(app.generatedAdminKey())

@@ -1,5 +1,6 @@
 package io.inferencegateway;
 
+import io.inferencegateway.admin.AdminApi;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.console.ConsoleRoutes;
 import io.inferencegateway.metrics.MetricsFeedBridge;
@@ -8,22 +9,23 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 
-import java.time.Instant;
-
 /**
  * Mounts the control plane on each ingress router, after the OpenAI routes: the admin API (see the admin package),
  * the metrics feed's SockJS bridge at {@code /eventbus}, then the console at {@code /}; and starts the feed's TCP
- * bridge once per process when {@code bridge.tcpPort} is set.
+ * bridge once per process when {@code bridge.tcpPort} is set. The bridges accept the tokens the admin API accepts.
  */
-final class ControlPlane {
+public final class ControlPlane {
 
   private ControlPlane() {}
 
-  static GatewayApp.RouterMount mounter(GatewayConfig config) {
+  /** Called once per gateway process; the mount it returns runs once per ingress router (event loop). */
+  public static GatewayApp.RouterMount mounter(GatewayConfig config) {
+    AdminApi admin = AdminApi.create(config);
     return new GatewayApp.RouterMount() {
       @Override
       public void mount(Vertx vertx, Router router, GatewayServices services) {
-        MetricsFeedBridge.mountSockJs(vertx, router, feedTokens(services));
+        admin.mount(vertx, router, services);
+        MetricsFeedBridge.mountSockJs(vertx, router, token -> admin.tokenExpiry(vertx, services, token));
         ConsoleRoutes.mount(router);
       }
 
@@ -33,15 +35,9 @@ final class ControlPlane {
         if (bridge.tcpPort() <= 0) {
           return Future.succeededFuture();
         }
-        return vertx.deployVerticle(new MetricsTcpBridgeVerticle(bridge.tcpHost(), bridge.tcpPort(), feedTokens(services)));
+        return vertx.deployVerticle(new MetricsTcpBridgeVerticle(bridge.tcpHost(), bridge.tcpPort(),
+            token -> admin.tokenExpiry(vertx, services, token)));
       }
     };
-  }
-
-  /** Who may read the metrics feed: the admin key (never expires) or, once the admin API is in, a console session. */
-  static MetricsFeedBridge.TokenCheck feedTokens(GatewayServices services) {
-    return token -> services.adminAuth().isAdminKey(token)
-        ? Future.succeededFuture(Instant.MAX)
-        : Future.failedFuture("not a valid token");
   }
 }

@@ -103,6 +103,7 @@ final class Demo {
         .append("\nInference gateway demo ready (vLLM simulator on port ").append(simPort).append(")\n")
         .append("  Console:          ").append(base).append("/\n")
         .append("  OpenAI base URL:  ").append(base).append("/v1\n")
+        .append("  Admin API:        ").append(base).append("/api/v1 (described at /api/v1/openapi.json)\n")
         .append("  Models:           ").append(String.join(", ", PRESET_MODELS)).append('\n')
         .append("  Demo API key:     ").append(demoKey).append('\n');
     if (app.generatedAdminKey() != null) {

@@ -29,6 +29,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
@@ -120,8 +121,26 @@ public final class GatewayApp {
             .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)))
         .withMetrics(new MicrometerMetricsFactory(prometheus))
         .build();
-    return start(vertx, prometheus, config, policy, controlPlane)
-        .recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
+    // The result is a promise of no Vert.x context: on failure Vertx is closed, and a future of one of its (then
+    // terminated) event loops could never deliver the failure; the caller would wait forever.
+    Promise<GatewayApp> result = Promise.promise();
+    start(vertx, prometheus, config, policy, controlPlane).onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(ar.result());
+        return;
+      }
+      Thread closer = new Thread(() -> {
+        try {
+          vertx.close().await();
+        } catch (Exception e) {
+          ar.cause().addSuppressed(e);
+        }
+        result.fail(ar.cause());
+      }, "gateway-start-failed");
+      closer.setDaemon(true);
+      closer.start();
+    });
+    return result.future();
   }
 
   private static Future<GatewayApp> start(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,
@@ -142,8 +161,8 @@ public final class GatewayApp {
         Function<Vertx, RateLimiter> limiters = config.redis().url() == null ? v -> local
             : v -> new ResilientRateLimiter(
                 new RedisRateLimiter(v, new RedisLink(v, config.redis().url(), config.redis().timeoutMs()),
-                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix()),
-                local, config.redis().onFailure(), config.redis().timeoutMs(), meters.redisFailures());
+                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix(), config.redis().timeoutMs()),
+                local, config.redis().onFailure(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
             new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
             new ReplicaRouter(config.router()),

@@ -19,6 +19,7 @@ public final class KeyAuthVerticle extends VerticleBase {
 
   private final KeyCache cache;
   private final ApiKeyStore store;
+  private Future<Void> pending = Future.succeededFuture();
 
   public KeyAuthVerticle(KeyCache cache, ApiKeyStore store) {
     this.cache = cache;
@@ -32,9 +33,12 @@ public final class KeyAuthVerticle extends VerticleBase {
       if (id == null) {
         return;
       }
-      store.byId(id)
+      // one reload at a time, in order: a slow read of an earlier change must not land after a later one
+      pending = pending.transform(ignored -> store.byId(id)
           .onSuccess(row -> row.ifPresentOrElse(cache::upsert, () -> cache.remove(id)))
-          .onFailure(err -> log.warn("Could not reload API key {}: {}", id, err.getMessage()));
+          .onFailure(err -> log.warn("Could not reload API key {}: {}", id, err.getMessage()))
+          .<Void>mapEmpty()
+          .recover(err -> Future.succeededFuture()));
     });
     return Future.join(consumer.completion(), store.all().onSuccess(rows -> {
       cache.replaceAll(rows);

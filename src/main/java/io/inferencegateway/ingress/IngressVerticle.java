@@ -6,9 +6,7 @@ import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageBatcher;
-import io.inferencegateway.routing.ModelRoute;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -17,7 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -116,15 +113,7 @@ public final class IngressVerticle extends VerticleBase {
   }
 
   public JsonObject openAiModelList(KeyCheck check) {
-    JsonArray data = new JsonArray();
-    for (ModelRoute m : services.registry().models()) {
-      if (check.key().models() != null && !check.key().models().contains(m.name())) {
-        continue;
-      }
-      data.add(new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)
-          .put("owned_by", "inference-gateway").put("active", m.hasRoutableReplica()));
-    }
-    return new JsonObject().put("object", "list").put("data", data);
+    return ModelList.openAi(services.registry(), check.key());
   }
 
   private void health(RoutingContext ctx) {
@@ -133,11 +122,6 @@ public final class IngressVerticle extends VerticleBase {
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(new JsonObject()
         .put("status", "ok").put("models", models).put("replicas_up", up)
         .put("replicas", services.registry().replicas().size()).toBuffer());
-  }
-
-  /** Lets other code reuse the ingress's 404 for unknown OpenAI paths. */
-  static Handler<RoutingContext> notFound() {
-    return ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path()));
   }
 
   @Override

@@ -341,8 +341,16 @@ public final class ProxyHandler {
 
   private void readUsage(Exchange ex, Buffer buf) {
     try {
+      if (!storeContent) {
+        // only the usage object is needed: parse that, not the whole answer
+        JsonObject usage = SseRelay.usageObject(buf);
+        if (usage != null) {
+          ex.usage(usage);
+          return;
+        }
+      }
       JsonObject answer = new JsonObject(buf);
-      ex.usage(answer.getJsonObject("usage"));
+      ex.usage(answer.getValue("usage") instanceof JsonObject u ? u : null);
       if (storeContent && answer.getValue("choices") != null) {
         ex.output = truncate(answer.getValue("choices").toString());
       }

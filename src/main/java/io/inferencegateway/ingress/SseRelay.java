@@ -55,15 +55,16 @@ public final class SseRelay {
       pending = null;
     }
     int len = data.length();
+    Bytes bytes = Bytes.of(data);
     int runStart = 0;   // start of the events not yet written
     int eventStart = 0;
     int i = 0;
     while (i < len) {
-      int end = eventEnd(data, i, len);
+      int end = eventEnd(bytes, i, len);
       if (end < 0) {
         break;
       }
-      boolean keep = inspect(data, eventStart, end);
+      boolean keep = inspect(data, bytes, eventStart, end);
       if (!keep) {
         if (eventStart > runStart) {
           sink.accept(data.slice(runStart, eventStart));
@@ -81,15 +82,38 @@ public final class SseRelay {
     }
   }
 
+  /**
+   * The bytes of a buffer as an array and offset, without a copy when the buffer is a heap buffer (as Vert.x hands
+   * over network reads): scanning a plain array is several times faster than {@code Buffer.getByte} per byte, which
+   * checks bounds and the reference count on every call.
+   */
+  record Bytes(byte[] array, int offset) {
+    static Bytes of(Buffer buffer) {
+      if (buffer instanceof io.vertx.core.internal.buffer.BufferInternal internal) {
+        io.netty.buffer.ByteBuf buf = internal.getByteBuf(); // a duplicate: same bytes, own indices
+        if (buf.hasArray()) {
+          return new Bytes(buf.array(), buf.arrayOffset() + buf.readerIndex());
+        }
+      }
+      return new Bytes(buffer.getBytes(), 0);
+    }
+
+    byte at(int i) {
+      return array[offset + i];
+    }
+  }
+
   /** Index just past the blank line ending the event that contains position {@code from}, or -1 if incomplete. */
-  private static int eventEnd(Buffer b, int from, int len) {
+  private static int eventEnd(Bytes b, int from, int len) {
+    byte[] a = b.array();
+    int off = b.offset();
     for (int i = from; i < len - 1; i++) {
-      if (b.getByte(i) == '\n') {
-        byte next = b.getByte(i + 1);
+      if (a[off + i] == '\n') {
+        byte next = a[off + i + 1];
         if (next == '\n') {
           return i + 2;
         }
-        if (next == '\r' && i + 2 < len && b.getByte(i + 2) == '\n') {
+        if (next == '\r' && i + 2 < len && a[off + i + 2] == '\n') {
           return i + 3;
         }
       }
@@ -98,19 +122,19 @@ public final class SseRelay {
   }
 
   /** Notes what the event says; returns false if it must not reach the client. */
-  private boolean inspect(Buffer b, int start, int end) {
+  private boolean inspect(Buffer b, Bytes bytes, int start, int end) {
     sawEvent = true;
-    if (startsWith(b, start, end, DONE)) {
+    if (startsWith(bytes, start, end, DONE)) {
       sawDone = true;
       return true;
     }
-    boolean hasChoices = indexOf(b, CHOICES, start, end) >= 0;
-    int u = indexOf(b, USAGE, start, end);
-    boolean hasUsageObject = u >= 0 && nextNonSpaceAfterColon(b, u + USAGE.length, end) == '{';
+    boolean hasChoices = indexOf(bytes, CHOICES, start, end) >= 0;
+    int u = indexOf(bytes, USAGE, start, end);
+    boolean hasUsageObject = u >= 0 && nextNonSpaceAfterColon(bytes, u + USAGE.length, end) == '{';
     if (hasChoices) {
       choiceEvents++;
     }
-    if (hasUsageObject || captureContent || (!hasChoices && indexOf(b, ERROR, start, end) >= 0)) {
+    if (hasUsageObject || captureContent || (!hasChoices && indexOf(bytes, ERROR, start, end) >= 0)) {
       JsonObject event = parseData(b, start, end);
       if (event != null) {
         if (event.getValue("usage") instanceof JsonObject usageObject) {
@@ -171,35 +195,93 @@ public final class SseRelay {
     }
   }
 
-  private static int nextNonSpaceAfterColon(Buffer b, int from, int end) {
+  private static int nextNonSpaceAfterColon(Bytes b, int from, int end) {
     int i = from;
-    while (i < end && (b.getByte(i) == ' ' || b.getByte(i) == ':')) {
+    while (i < end && (b.at(i) == ' ' || b.at(i) == ':')) {
       i++;
     }
-    return i < end ? b.getByte(i) : -1;
+    return i < end ? b.at(i) : -1;
   }
 
-  private static boolean startsWith(Buffer b, int start, int end, byte[] prefix) {
+  private static boolean startsWith(Bytes b, int start, int end, byte[] prefix) {
     if (end - start < prefix.length) {
       return false;
     }
     for (int k = 0; k < prefix.length; k++) {
-      if (b.getByte(start + k) != prefix[k]) {
+      if (b.at(start + k) != prefix[k]) {
         return false;
       }
     }
     return true;
   }
 
-  static int indexOf(Buffer b, byte[] needle, int start, int end) {
+  static int indexOf(Bytes b, byte[] needle, int start, int end) {
+    byte[] a = b.array();
+    int off = b.offset();
     byte first = needle[0];
     outer:
     for (int i = start; i <= end - needle.length; i++) {
-      if (b.getByte(i) != first) {
+      if (a[off + i] != first) {
         continue;
       }
       for (int k = 1; k < needle.length; k++) {
-        if (b.getByte(i + k) != needle[k]) {
+        if (a[off + i + k] != needle[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The {@code "usage"} object of a JSON answer, found by scanning from its end (where vLLM puts it) and parsing only
+   * that object; null if there is none or the text is not what was expected (the caller then parses everything).
+   */
+  static JsonObject usageObject(Buffer answer) {
+    Bytes b = Bytes.of(answer);
+    int len = answer.length();
+    int at = lastIndexOf(b, USAGE, len);
+    if (at < 0) {
+      return null;
+    }
+    int i = at + USAGE.length;
+    while (i < len && (b.at(i) == ' ' || b.at(i) == ':')) {
+      i++;
+    }
+    if (i >= len || b.at(i) != '{') {
+      return null;
+    }
+    int depth = 0;
+    boolean inString = false;
+    for (int j = i; j < len; j++) {
+      byte c = b.at(j);
+      if (inString) {
+        if (c == '\\') {
+          j++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        try {
+          return new JsonObject(answer.getString(i, j + 1, "UTF-8"));
+        } catch (DecodeException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static int lastIndexOf(Bytes b, byte[] needle, int len) {
+    outer:
+    for (int i = len - needle.length; i >= 0; i--) {
+      for (int k = 0; k < needle.length; k++) {
+        if (b.at(i + k) != needle[k]) {
           continue outer;
         }
       }

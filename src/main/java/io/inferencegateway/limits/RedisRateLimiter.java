@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -87,10 +88,12 @@ public final class RedisRateLimiter implements RateLimiter {
   private final Vertx vertx;
   private final String prefix;
   private final Context context;
+  private final long timeoutMs;
   private List<Pending> queue = new ArrayList<>();
   private boolean flushScheduled;
 
-  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix) {
+  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs) {
+    this.timeoutMs = timeoutMs;
     this.vertx = vertx;
     this.prefix = prefix;
     this.context = vertx.getOrCreateContext(); // the ingress verticle's event loop: the only caller
@@ -134,14 +137,20 @@ public final class RedisRateLimiter implements RateLimiter {
       args[k++] = Integer.toString(p.rpm());
       args[k++] = Integer.toString(p.tpm());
     }
+    // one timer per batch, on this event loop (Future.timeout would hand every call to Netty's global thread)
+    long timer = vertx.setTimer(timeoutMs, id -> {
+      TimeoutException late = new TimeoutException("Redis did not answer in " + timeoutMs + " ms");
+      batch.forEach(p -> p.promise().tryFail(late));
+    });
     evalsha(ACQUIRE_SHA, ACQUIRE, batch.size() * 2, args).onComplete(ar -> {
+      vertx.cancelTimer(timer);
       if (ar.failed()) {
-        batch.forEach(p -> p.promise().fail(ar.cause()));
+        batch.forEach(p -> p.promise().tryFail(ar.cause()));
         return;
       }
       Response r = ar.result();
       for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).promise().complete(r.get(3 * i).toInteger() == 1 ? LimitDecision.ALLOWED
+        batch.get(i).promise().tryComplete(r.get(3 * i).toInteger() == 1 ? LimitDecision.ALLOWED
             : LimitDecision.refused(r.get(3 * i + 2).toString(), r.get(3 * i + 1).toLong()));
       }
     });

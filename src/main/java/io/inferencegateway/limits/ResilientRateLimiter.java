@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Redis limits that survive Redis: when a call fails or is slow, the gateway keeps serving under the configured
@@ -20,17 +19,14 @@ public final class ResilientRateLimiter implements RateLimiter {
   private final RateLimiter shared;
   private final LocalRateLimiter local;
   private final String onFailure;
-  private final long timeoutMs;
   private final Counter failures;
   private volatile long downUntil;
   private volatile boolean down;
 
-  public ResilientRateLimiter(RateLimiter shared, LocalRateLimiter local, String onFailure, long timeoutMs,
-                              Counter failures) {
+  public ResilientRateLimiter(RateLimiter shared, LocalRateLimiter local, String onFailure, Counter failures) {
     this.shared = shared;
     this.local = local;
     this.onFailure = onFailure;
-    this.timeoutMs = timeoutMs;
     this.failures = failures;
   }
 
@@ -39,8 +35,7 @@ public final class ResilientRateLimiter implements RateLimiter {
     if (down && System.currentTimeMillis() < downUntil) {
       return Future.succeededFuture(fallback(keyId, rpm, tpm));
     }
-    return shared.acquire(keyId, rpm, tpm)
-        .timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    return shared.acquire(keyId, rpm, tpm) // the shared limiter applies the timeout itself
         .map(decision -> {
           if (down) {
             down = false;

@@ -43,6 +43,8 @@ public final class MetricsWriterVerticle extends VerticleBase {
   private boolean draining;
   private boolean spooling;
   private boolean outage;
+  /** Until a drain finds the spool empty, assume records may wait there (e.g. from an earlier run). */
+  private boolean spoolMayHaveRecords = true;
   private long backoffMs;
   private long retryAtMs;
   private long flushTimer;
@@ -199,8 +201,6 @@ public final class MetricsWriterVerticle extends VerticleBase {
           }
         });
   }
-
-  private boolean spoolMayHaveRecords = true;
 
   @Override
   public Future<?> stop() {

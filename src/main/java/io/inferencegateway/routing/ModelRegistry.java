@@ -29,6 +29,7 @@ public final class ModelRegistry {
   private volatile Map<String, ModelRoute> byName = Map.of();
   private volatile Map<Long, ReplicaState> replicasById = Map.of();
   private volatile Consumer<ReplicaState> breakerChanged = r -> { };
+  private Future<Void> lastReload = Future.succeededFuture();
 
   public ModelRegistry(ModelStore store, GatewayConfig.Router settings) {
     this.store = store;
@@ -56,14 +57,19 @@ public final class ModelRegistry {
     return replicasById.values();
   }
 
-  /** Re-reads every model and replica (both tables are small) and swaps the snapshot. */
-  public Future<Void> reload() {
-    return Future.all(store.models(), store.replicas()).map(all -> {
+  /**
+   * Re-reads every model and replica (both tables are small) and swaps the snapshot. Reloads run one after the other
+   * in call order, so a slow earlier read can never overwrite the snapshot of a later one.
+   */
+  public synchronized Future<Void> reload() {
+    Future<Void> next = lastReload.transform(ignored -> Future.all(store.models(), store.replicas()).map(all -> {
       List<ModelRow> models = all.resultAt(0);
       List<ReplicaRow> replicas = all.resultAt(1);
       apply(models, replicas);
       return null;
-    });
+    }));
+    lastReload = next;
+    return next;
   }
 
   synchronized void apply(List<ModelRow> models, List<ReplicaRow> replicas) {

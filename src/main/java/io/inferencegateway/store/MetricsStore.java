@@ -5,9 +5,10 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
-/** SQL for {@code metrics}: multi-row inserts, idempotent on {@code request_id}. */
+/** SQL for {@code metrics}: multi-row inserts, idempotent on {@code request_id}; time-bucketed usage for charts. */
 public final class MetricsStore {
 
   private static final String INSERT = "INSERT IGNORE INTO metrics (request_id, api_key_id, model, replica_id, endpoint,"
@@ -28,22 +29,28 @@ public final class MetricsStore {
    * statements serve every batch size instead of one per size.
    */
   public Future<Void> insertBatch(List<UsageRecord> batch) {
-    Future<Void> chain = Future.succeededFuture();
-    int from = 0;
-    for (int size = Integer.highestOneBit(Math.max(1, Math.min(batch.size(), MAX_ROWS))); from < batch.size(); ) {
-      while (size > batch.size() - from) {
-        size >>= 1;
-      }
-      List<UsageRecord> chunk = batch.subList(from, from + size);
-      chain = chain.compose(v -> insertRows(chunk));
-      from += size;
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
     }
-    return chain;
+    // one transaction: one commit (one log flush) for the whole batch
+    return db.inTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      int from = 0;
+      for (int size = Integer.highestOneBit(Math.min(batch.size(), MAX_ROWS)); from < batch.size(); ) {
+        while (size > batch.size() - from) {
+          size >>= 1;
+        }
+        List<UsageRecord> chunk = batch.subList(from, from + size);
+        chain = chain.compose(v -> insertRows(conn, chunk));
+        from += size;
+      }
+      return chain;
+    });
   }
 
   private static final int MAX_ROWS = 512;
 
-  private Future<Void> insertRows(List<UsageRecord> batch) {
+  private Future<Void> insertRows(io.vertx.sqlclient.SqlConnection conn, List<UsageRecord> batch) {
     StringBuilder sql = new StringBuilder(INSERT.length() + batch.size() * (ROW.length() + 2)).append(INSERT);
     Object[] values = new Object[batch.size() * COLUMNS];
     int i = 0;
@@ -71,11 +78,95 @@ public final class MetricsStore {
       values[i++] = r.input();
       values[i++] = r.output();
     }
-    return db.pool().preparedQuery(sql.toString()).execute(Tuple.from(values)).mapEmpty();
+    return conn.preparedQuery(sql.toString()).execute(Tuple.from(values)).mapEmpty();
   }
 
   public Future<Long> count() {
     return db.pool().query("SELECT COUNT(*) FROM metrics").execute()
         .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  // ---- usage over time (GET /api/v1/usage/series)
+
+  /** What usage is grouped by besides time; the column is fixed here, never taken from a request. */
+  public enum GroupBy {
+    NONE(null), MODEL("model"), API_KEY("api_key_id");
+
+    private final String column;
+
+    GroupBy(String column) {
+      this.column = column;
+    }
+  }
+
+  /** Totals of one time bucket (bucket number = {@code created / bucketSeconds}, rounded down) and group. */
+  public record BucketTotals(long bucket, Object group, long requests, long errors, long promptTokens,
+                             long completionTokens, double avgDuration, double maxDuration) {}
+
+  /** One request's duration, with its bucket and group, for exact latency percentiles. */
+  public record BucketDuration(long bucket, Object group, double duration) {}
+
+  /** Requests started in {@code [from, to)} (epoch seconds). */
+  public Future<Long> countBetween(long from, long to) {
+    return db.pool().preparedQuery("SELECT COUNT(*) FROM metrics WHERE created >= ? AND created < ?")
+        .execute(Tuple.of(from, to)).map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /**
+   * Per bucket and group: requests, errors (status 400 and above), tokens, mean and max duration. The bucket size is
+   * a validated positive number written into the SQL as a literal, so that the same expression appears in SELECT and
+   * GROUP BY (H2 and MySQL do not see two {@code ?} as the same expression); FLOOR makes the division integral on both.
+   */
+  public Future<List<BucketTotals>> bucketTotals(long from, long to, int bucketSeconds, GroupBy groupBy) {
+    String bucket = bucketExpression(bucketSeconds);
+    String group = groupBy.column == null ? "" : ", " + groupBy.column;
+    String sql = "SELECT " + bucket + " AS bucket" + (groupBy.column == null ? ", NULL" : group) + " AS grp,"
+        + " COUNT(*) AS requests, SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,"
+        + " SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,"
+        + " AVG(duration) AS avg_duration, MAX(duration) AS max_duration"
+        + " FROM metrics WHERE created >= ? AND created < ? GROUP BY " + bucket + group
+        + " ORDER BY bucket";
+    return db.pool().preparedQuery(sql).execute(Tuple.of(from, to)).map(rows -> {
+      List<BucketTotals> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        out.add(new BucketTotals(number(r.getValue("bucket")).longValue(), SqlValues.jsonValue(r.getValue("grp")),
+            number(r.getValue("requests")).longValue(), number(r.getValue("errors")).longValue(),
+            number(r.getValue("prompt_tokens")).longValue(), number(r.getValue("completion_tokens")).longValue(),
+            number(r.getValue("avg_duration")).doubleValue(), number(r.getValue("max_duration")).doubleValue()));
+      }
+      return out;
+    });
+  }
+
+  /** Every request's duration in {@code [from, to)} with its bucket and group (callers bound the row count first). */
+  public Future<List<BucketDuration>> bucketDurations(long from, long to, int bucketSeconds, GroupBy groupBy) {
+    String sql = "SELECT " + bucketExpression(bucketSeconds) + " AS bucket, "
+        + (groupBy.column == null ? "NULL" : groupBy.column) + " AS grp, duration"
+        + " FROM metrics WHERE created >= ? AND created < ?";
+    return db.pool().preparedQuery(sql).execute(Tuple.of(from, to)).map(rows -> {
+      List<BucketDuration> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        out.add(new BucketDuration(number(r.getValue("bucket")).longValue(), SqlValues.jsonValue(r.getValue("grp")),
+            number(r.getValue("duration")).doubleValue()));
+      }
+      return out;
+    });
+  }
+
+  private static String bucketExpression(int bucketSeconds) {
+    if (bucketSeconds <= 0) {
+      throw new IllegalArgumentException("bucket must be positive");
+    }
+    return "FLOOR(created / " + bucketSeconds + ")";
+  }
+
+  private static Number number(Object v) {
+    if (v == null) {
+      return 0;
+    }
+    if (v instanceof Number n) {
+      return n;
+    }
+    return Double.parseDouble(v.toString());
   }
 }

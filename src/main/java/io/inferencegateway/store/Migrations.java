@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Versioned schema migrations, applied in order at start-up over the same async pool as everything else.
@@ -154,9 +153,5 @@ public final class Migrations {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static String describe(List<Migration> ms) {
-    return ms.stream().map(Migration::name).collect(Collectors.joining(", "));
   }
 }

@@ -119,8 +119,10 @@ public final class ModelStore {
         .execute(Tuple.of(vmStatus)).map(ModelStore::replicas);
   }
 
-  public Future<Boolean> endpointExists(String endpoint) {
-    return db.pool().preparedQuery("SELECT 1 FROM replicas WHERE endpoint = ? LIMIT 1").execute(Tuple.of(endpoint))
+  /** Whether the model already has a replica at this endpoint (as the toolkit, uniqueness is per model). */
+  public Future<Boolean> endpointExists(long modelId, String endpoint) {
+    return db.pool().preparedQuery("SELECT 1 FROM replicas WHERE model_id = ? AND endpoint = ? LIMIT 1")
+        .execute(Tuple.of(modelId, endpoint))
         .map(rows -> rows.size() > 0);
   }
 
@@ -150,19 +152,31 @@ public final class ModelStore {
         .map(rows -> rows.rowCount() > 0));
   }
 
+  private static final String RULE_COLUMNS = "id, replica_id, direction, protocol, ethertype, remote_ip_prefix,"
+      + " port_range_min, port_range_max";
+
   public Future<List<SecurityRuleRow>> securityRules(long replicaId) {
-    return db.pool().preparedQuery("SELECT id, replica_id, direction, protocol, ethertype, remote_ip_prefix, port_range_min,"
-            + " port_range_max FROM replica_security_rules WHERE replica_id = ? ORDER BY id")
+    return db.pool().preparedQuery("SELECT " + RULE_COLUMNS + " FROM replica_security_rules WHERE replica_id = ? ORDER BY id")
         .execute(Tuple.of(replicaId))
-        .map(rows -> {
-          List<SecurityRuleRow> out = new ArrayList<>();
-          for (Row r : rows) {
-            out.add(new SecurityRuleRow(r.getLong("id"), r.getLong("replica_id"), r.getString("direction"),
-                r.getString("protocol"), r.getString("ethertype"), r.getString("remote_ip_prefix"),
-                r.getInteger("port_range_min"), r.getInteger("port_range_max")));
-          }
-          return out;
-        });
+        .map(ModelStore::rules);
+  }
+
+  /** The security rules of every replica of a model, in one query. */
+  public Future<List<SecurityRuleRow>> securityRulesOfModel(long modelId) {
+    return db.pool().preparedQuery("SELECT " + RULE_COLUMNS + " FROM replica_security_rules"
+            + " WHERE replica_id IN (SELECT id FROM replicas WHERE model_id = ?) ORDER BY id")
+        .execute(Tuple.of(modelId))
+        .map(ModelStore::rules);
+  }
+
+  private static List<SecurityRuleRow> rules(RowSet<Row> rows) {
+    List<SecurityRuleRow> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      out.add(new SecurityRuleRow(r.getLong("id"), r.getLong("replica_id"), r.getString("direction"),
+          r.getString("protocol"), r.getString("ethertype"), r.getString("remote_ip_prefix"),
+          r.getInteger("port_range_min"), r.getInteger("port_range_max")));
+    }
+    return out;
   }
 
   private static List<ModelRow> models(RowSet<Row> rows) {

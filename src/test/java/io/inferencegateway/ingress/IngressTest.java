@@ -37,7 +37,8 @@ class IngressTest {
 
   @BeforeAll
   static void start() {
-    gw = GatewayHarness.embedded(c -> c);
+    // no periodic health checks here: the refusal paths below must meet the replicas as they are
+    gw = GatewayHarness.embedded(c -> c.withHealth(new io.inferencegateway.config.GatewayConfig.Health(600_000, 500)));
     sim = gw.simulator(0, GatewayHarness.simSettings(MODEL, new JsonObject().put("tokensPerAnswer", 5)));
     ModelRow m = gw.model(MODEL);
     // the toolkit stored full operation URLs; they must work as the replica's base

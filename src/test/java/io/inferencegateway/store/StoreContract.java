@@ -119,8 +119,12 @@ abstract class StoreContract {
     assertThat(pending.port()).isEqualTo(8000);
     assertThat(models.securityRules(r2).await()).hasSize(2).first()
         .satisfies(rule -> assertThat(rule.remoteIpPrefix()).isEqualTo("1.2.3.4/32"));
-    assertThat(models.endpointExists("http://10.0.0.1:8000").await()).isTrue();
-    assertThat(models.endpointExists("http://10.0.0.9:8000").await()).isFalse();
+    assertThat(models.endpointExists(m.id(), "http://10.0.0.1:8000").await()).isTrue();
+    assertThat(models.endpointExists(m.id(), "http://10.0.0.9:8000").await()).isFalse();
+    ModelRow other = models.insertModel("other").await();
+    assertThat(models.endpointExists(other.id(), "http://10.0.0.1:8000").await()).as("uniqueness is per model").isFalse();
+    assertThat(models.securityRulesOfModel(m.id()).await()).extracting(SecurityRuleRow::replicaId).containsOnly(r2);
+    assertThat(models.securityRulesOfModel(other.id()).await()).isEmpty();
     assertThat(models.replicasWithStatus(ReplicaRow.PENDING).await()).extracting(ReplicaRow::id).containsExactly(r2);
 
     assertThat(models.updateRateLimit(r1, 99).await()).isTrue();
@@ -193,6 +197,72 @@ abstract class StoreContract {
     assertThat(settings.get("x").await()).contains("1");
     settings.put("x", "3").await();
     assertThat(settings.get("x").await()).contains("3");
+  }
+
+  @Test
+  void tablePagesAreNewestFirstPagedAndNeverSelectSecrets() {
+    ApiKeyStore keys = new ApiKeyStore(db);
+    for (int i = 0; i < 5; i++) {
+      keys.insert(new ApiKeyStore.NewApiKey("u" + i, Character.toString('a' + i).repeat(64), "sk-" + i, 10, null,
+          i == 0 ? List.of("m1") : null, null)).await();
+    }
+    TableStore tables = new TableStore(db);
+    TableStore.Page first = tables.page("api_keys", 2, 0, null).await();
+    assertThat(first.total()).isEqualTo(5);
+    assertThat(first.rows()).extracting(r -> r.getString("user_id")).containsExactly("u4", "u3");
+    assertThat(first.rows().get(0).fieldNames()).doesNotContain("key_hash");
+    assertThat(first.rows().get(0).getValue("enabled")).isEqualTo(Boolean.TRUE);
+    java.time.Instant.parse(first.rows().get(0).getString("created_at"));
+    long cursor = first.rows().get(1).getLong("id");
+    TableStore.Page next = tables.page("api_keys", 2, 0, cursor).await();
+    assertThat(next.rows()).extracting(r -> r.getString("user_id")).containsExactly("u2", "u1");
+    assertThat(next.total()).isEqualTo(3);
+    assertThat(tables.page("api_keys", 2, 4, null).await().rows().get(0).getJsonArray("models")).containsExactly("m1");
+    for (String table : TableStore.TABLES.keySet()) {
+      assertThat(tables.page(table, 10, 0, null).await().rows()).as(table).isNotNull();
+    }
+    assertThatThrownBy(() -> tables.page("gateway_settings", 1, 0, null)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void usageIsBucketedAndGroupedTheSameOnBothDatabases() {
+    MetricsStore metrics = new MetricsStore(db);
+    long t0 = 1_699_999_200L; // a multiple of 3600
+    List<UsageRecord> batch = List.of(
+        usage(7L, "a", t0 + 1, 100, 200, 1, 2),
+        usage(7L, "a", t0 + 2, 300, 200, 3, 4),
+        usage(8L, "b", t0 + 70, 500, 429, 0, 0),
+        usage(8L, "a", t0 + 130, 200, 200, 5, 6),
+        usage(9L, "a", t0 + 4000, 100, 200, 1, 1)); // outside the range below
+    metrics.insertBatch(batch).await();
+    assertThat(metrics.countBetween(t0, t0 + 3600).await()).isEqualTo(4);
+
+    List<MetricsStore.BucketTotals> all = metrics.bucketTotals(t0, t0 + 3600, 3600, MetricsStore.GroupBy.NONE).await();
+    assertThat(all).hasSize(1);
+    assertThat(all.get(0).requests()).isEqualTo(4);
+    assertThat(all.get(0).errors()).isEqualTo(1);
+    assertThat(all.get(0).promptTokens()).isEqualTo(9);
+    assertThat(all.get(0).completionTokens()).isEqualTo(12);
+    assertThat(all.get(0).maxDuration()).isEqualTo(0.5);
+    assertThat(all.get(0).avgDuration()).isCloseTo(0.275, org.assertj.core.data.Offset.offset(1e-9));
+
+    List<MetricsStore.BucketTotals> byModel = metrics.bucketTotals(t0, t0 + 3600, 60, MetricsStore.GroupBy.MODEL).await();
+    assertThat(byModel).extracting(b -> b.bucket() + ":" + b.group() + ":" + b.requests())
+        .containsExactlyInAnyOrder((t0 + 1) / 60 + ":a:2", (t0 + 70) / 60 + ":b:1", (t0 + 130) / 60 + ":a:1");
+    List<MetricsStore.BucketTotals> byKey = metrics.bucketTotals(t0, t0 + 3600, 3600, MetricsStore.GroupBy.API_KEY).await();
+    assertThat(byKey).extracting(b -> ((Number) b.group()).longValue() + ":" + b.requests())
+        .containsExactlyInAnyOrder("7:2", "8:2");
+    assertThat(metrics.bucketDurations(t0, t0 + 3600, 60, MetricsStore.GroupBy.MODEL).await())
+        .extracting(d -> d.bucket() + ":" + d.group() + ":" + d.duration())
+        .containsExactlyInAnyOrder((t0 + 1) / 60 + ":a:0.1", (t0 + 2) / 60 + ":a:0.3", (t0 + 70) / 60 + ":b:0.5",
+            (t0 + 130) / 60 + ":a:0.2");
+  }
+
+  static UsageRecord usage(Long keyId, String model, long createdSeconds, long durationMs, int status, int prompt,
+                           int completion) {
+    return new UsageRecord(UUID.randomUUID().toString(), keyId, model, 1L, "chat/completions", false,
+        createdSeconds * 1000, durationMs * 1_000_000L, -1, prompt, completion, prompt + completion, status,
+        status >= 400 ? "failed" : null, null, null);
   }
 
   static UsageRecord record(int status, int prompt, int completion) {

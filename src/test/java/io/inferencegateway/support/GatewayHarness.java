@@ -1,5 +1,6 @@
 package io.inferencegateway.support;
 
+import io.inferencegateway.ControlPlane;
 import io.inferencegateway.GatewayApp;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.config.Addresses;
@@ -72,14 +73,19 @@ public final class GatewayHarness implements AutoCloseable {
   }
 
   public static GatewayHarness start(GatewayConfig config, String mysqlUrl, Vertx helper) {
-    return new GatewayHarness(GatewayApp.start(config).await(), config, mysqlUrl, helper);
+    return new GatewayHarness(startApp(config), config, mysqlUrl, helper);
+  }
+
+  /** The gateway as {@code run} starts it: with the control plane (admin API) mounted. */
+  private static GatewayApp startApp(GatewayConfig config) {
+    return GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE, ControlPlane.mounter(config)).await();
   }
 
   /** A second gateway instance sharing this one's database and Redis. */
   public GatewayHarness sibling() {
     GatewayConfig c = config.withHttp(new GatewayConfig.Http("127.0.0.1", TestServices.freePort(), 2,
         config.http().maxBodyBytes()));
-    return new GatewayHarness(GatewayApp.start(c).await(), c, null, null);
+    return new GatewayHarness(startApp(c), c, null, null);
   }
 
   /** Starts a simulator in the gateway's Vertx (port 0 = any) and returns it. */

@@ -2,7 +2,6 @@ package io.inferencegateway.support;
 
 import io.inferencegateway.store.Database;
 import io.inferencegateway.store.DatabaseUrl;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.mysqlclient.MySQLBuilder;
 import io.vertx.mysqlclient.MySQLConnectOptions;
@@ -103,10 +102,6 @@ public final class TestServices {
   /** A fresh in-memory H2 database in MySQL mode (the embedded backend). */
   public static Database freshH2(Vertx vertx) {
     return Database.h2(vertx, "jdbc:h2:mem:igw_" + UUID.randomUUID().toString().replace("-", ""), 4, "test H2");
-  }
-
-  public static Future<Void> noop() {
-    return Future.succeededFuture();
   }
 
   public static boolean reachable(String host, int port) {

@@ -1,0 +1,246 @@
+package io.inferencegateway.admin;
+
+import io.inferencegateway.GatewayApp;
+import io.inferencegateway.GatewayServices;
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.ingress.IngressFailure;
+import io.inferencegateway.ingress.OpenAiErrors;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The admin API under {@code /api/v1}, compatible with the Hyperstack LLM Inference Toolkit's: API keys, models,
+ * replicas, raw tables, plus console login, usage series and the OpenAPI description. Mounted on every ingress
+ * router (after the OpenAI routes, which keep their own handling; no BodyHandler ever runs on those).
+ *
+ * <p>Every admin route needs the admin key or a console session token ({@link AdminContext#authenticate}); bodies
+ * are buffered by vertx-web's BodyHandler (which vertx-web places before any other handler), at most
+ * {@value #BODY_LIMIT} bytes; credentials are checked before the body is looked at. Failures of any
+ * admin route reach one failure handler ({@link AdminErrors}). Unknown paths under {@code /api/v1} answer 404 and
+ * known paths with another method 405, both in the toolkit's {@code {"error": ...}} shape.
+ */
+public final class AdminApi {
+
+  public static final String PREFIX = "/api/v1";
+  public static final long BODY_LIMIT = 1024 * 1024;
+  /** Route metadata naming the OpenAPI path an admin route implements (regex routes have no plain path). */
+  public static final String OPENAPI_PATH = "openapi.path";
+  static final String OPENAPI_RESOURCE = "/openapi.json";
+
+  private final GatewayConfig config;
+  private final LoginThrottle throttle;
+  private final Buffer openApi;
+  private volatile Sessions.SharedSecret secret;
+  /** Checks tokens for {@link #tokenExpiry} (a benign race may make two; they verify alike). */
+  private volatile Sessions tokenSessions;
+
+  private AdminApi(GatewayConfig config) {
+    this.config = config;
+    this.throttle = LoginThrottle.standard(config.console().loginFreeAttempts());
+    this.openApi = readOpenApi();
+  }
+
+  /** One admin API per gateway process: the login throttle and session secret are shared by all event loops. */
+  public static GatewayApp.RouterMount mounter(GatewayConfig config) {
+    return create(config)::mount;
+  }
+
+  /** One admin API per gateway process: mount it on each router; it also checks tokens for other entry points. */
+  public static AdminApi create(GatewayConfig config) {
+    return new AdminApi(config);
+  }
+
+  /**
+   * Checks a bearer token as the admin routes do, for entry points outside them (the metrics feed's event-bus
+   * bridges): succeeds with when the token stops being valid ({@link Instant#MAX} for the admin key), fails with 401
+   * if it is neither the admin key nor a valid console session token.
+   */
+  public Future<Instant> tokenExpiry(Vertx vertx, GatewayServices services, String token) {
+    if (token == null || token.isBlank()) {
+      return Future.failedFuture(AdminFailure.unauthorized());
+    }
+    if (services.adminAuth().isAdminKey(token)) {
+      return Future.succeededFuture(Instant.MAX);
+    }
+    if (!Sessions.looksLikeJwt(token)) {
+      return Future.failedFuture(AdminFailure.unauthorized());
+    }
+    Sessions s = tokenSessions;
+    if (s == null) {
+      s = new Sessions(vertx, secret(services), config.console().sessionTtlMinutes());
+      tokenSessions = s;
+    }
+    return s.expiry(token);
+  }
+
+  private static Buffer readOpenApi() {
+    try (InputStream in = AdminApi.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + OPENAPI_RESOURCE);
+      }
+      return Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + OPENAPI_RESOURCE, e);
+    }
+  }
+
+  private Sessions.SharedSecret secret(GatewayServices services) {
+    Sessions.SharedSecret s = secret;
+    if (s == null) {
+      synchronized (this) {
+        if (secret == null) {
+          secret = new Sessions.SharedSecret(services.settings());
+        }
+        s = secret;
+      }
+    }
+    return s;
+  }
+
+  /** Adds the admin routes to one ingress router (called once per ingress event loop). */
+  public void mount(Vertx vertx, Router router, GatewayServices services) {
+    Set<String> openAiPaths = router.getRoutes().stream()
+        .map(Route::getPath).filter(p -> p != null && p.startsWith(PREFIX + "/")).collect(Collectors.toSet());
+    AdminContext admin = new AdminContext(vertx, services, config,
+        new Sessions(vertx, secret(services), config.console().sessionTtlMinutes()), throttle);
+    Routes routes = new Routes(router, admin);
+
+    LoginHandler login = new LoginHandler(admin);
+    ApiKeyHandlers keys = new ApiKeyHandlers(admin);
+    ModelHandlers models = new ModelHandlers(admin);
+    ReplicaHandlers replicas = new ReplicaHandlers(admin);
+    TableHandlers tables = new TableHandlers(admin);
+    UsageHandlers usage = new UsageHandlers(admin);
+
+    routes.add(HttpMethod.POST, "/auth/login", "/auth/login", Access.PUBLIC, true, login::login);
+    routes.add(HttpMethod.GET, "/openapi.json", "/openapi\\.json", Access.PUBLIC, false, this::openApi);
+
+    routes.add(HttpMethod.POST, "/generate_api_key", "/generate_api_key", Access.ADMIN, true, keys::generate);
+    routes.add(HttpMethod.POST, "/delete_api_key", "/delete_api_key", Access.ADMIN, true, keys::delete);
+    routes.add(HttpMethod.GET, "/api_keys", "/api_keys", Access.ADMIN, false, keys::list);
+
+    // dual-mode: the admin list for the admin key or a session, OpenAI's list for a user key (checks its own auth)
+    routes.add(HttpMethod.GET, "/models", "/models", Access.PUBLIC, false, models::list);
+    routes.add(HttpMethod.POST, "/models", "/models", Access.ADMIN, true, models::create);
+    // numeric ids first; a model name (which may contain slashes) is whatever remains after /models/
+    routes.add(HttpMethod.GET, "/models/{id}/replicas", "/models/(?<id>\\d+)/replicas", Access.ADMIN, false,
+        replicas::list);
+    routes.add(HttpMethod.POST, "/models/{id}/replicas", "/models/(?<id>\\d+)/replicas", Access.ADMIN, true,
+        replicas::create);
+    routes.add(HttpMethod.PUT, "/models/replicas/{id}", "/models/replicas/(?<id>\\d+)", Access.ADMIN, true,
+        replicas::update);
+    routes.add(HttpMethod.DELETE, "/models/{model}", "/models/(?<id>\\d+)", Access.ADMIN, false, models::delete);
+    routes.add(HttpMethod.GET, "/models/{model}", "/models/(?<model>.+)", Access.ADMIN, false, models::get);
+    routes.add(HttpMethod.DELETE, "/replicas/{id}", "/replicas/(?<id>\\d+)", Access.ADMIN, false, replicas::delete);
+
+    routes.add(HttpMethod.GET, "/tables", "/tables", Access.ADMIN, false, tables::list);
+    routes.add(HttpMethod.GET, "/tables/{name}", "/tables/(?<name>[^/]+)", Access.ADMIN, false, tables::rows);
+    routes.add(HttpMethod.GET, "/usage/series", "/usage/series", Access.ADMIN, false, usage::series);
+
+    router.route(PREFIX + "/*").handler(ctx -> routes.unmatched(ctx, openAiPaths));
+    router.route(PREFIX + "/*").failureHandler(AdminErrors::handle);
+  }
+
+  private Future<?> openApi(RoutingContext ctx) {
+    return ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(openApi);
+  }
+
+  enum Access { PUBLIC, ADMIN }
+
+  /** Registers admin routes and remembers their patterns, to tell 405 from 404 for paths no route took. */
+  private static final class Routes {
+    private record Known(HttpMethod method, Pattern pattern) {}
+
+    private final Router router;
+    private final AdminContext admin;
+    private final BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT).setHandleFileUploads(false);
+    private final List<Known> known = new ArrayList<>();
+
+    Routes(Router router, AdminContext admin) {
+      this.router = router;
+      this.admin = admin;
+    }
+
+    /**
+     * @param docPath the path as the OpenAPI document spells it, under {@link #PREFIX}
+     * @param regex the path pattern under {@link #PREFIX} (named groups become path parameters)
+     */
+    void add(HttpMethod method, String docPath, String regex, Access access, boolean withBody,
+             Function<RoutingContext, Future<?>> action) {
+      Pattern pattern = Pattern.compile(Pattern.quote(PREFIX) + regex);
+      known.add(new Known(method, pattern));
+      Route route = router.routeWithRegex(method, pattern.pattern()).putMetadata(OPENAPI_PATH, PREFIX + docPath);
+      // vertx-web's order: the body handler comes first (a declared length over the limit is refused unread)
+      if (withBody) {
+        route.handler(body);
+      }
+      if (access == Access.ADMIN) {
+        route.handler(this::authenticate);
+      }
+      route.handler(ctx -> run(ctx, action));
+    }
+
+    private void authenticate(RoutingContext ctx) {
+      admin.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
+        if (ar.succeeded()) {
+          ctx.put("admin.principal", ar.result());
+          ctx.next();
+        } else {
+          ctx.fail(ar.cause());
+        }
+      });
+    }
+
+    private static void run(RoutingContext ctx, Function<RoutingContext, Future<?>> action) {
+      Future<?> result;
+      try {
+        result = action.apply(ctx);
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+        return;
+      }
+      result.onFailure(ctx::fail);
+    }
+
+    /** No admin route took the request: 405 if another method would have, else 404 (OpenAI paths keep theirs). */
+    void unmatched(RoutingContext ctx, Set<String> openAiPaths) {
+      String path = ctx.normalizedPath();
+      if (openAiPaths.contains(path)) { // an OpenAI route with another method: OpenAI's error shape, as on /v1
+        OpenAiErrors.send(ctx.response(), IngressFailure.methodNotAllowed(ctx.request().method().name(),
+            ctx.request().path()));
+        return;
+      }
+      Set<String> allowed = new LinkedHashSet<>();
+      for (Known k : known) {
+        if (k.pattern().matcher(path).matches()) {
+          allowed.add(k.method().name());
+        }
+      }
+      if (allowed.isEmpty()) {
+        ctx.fail(AdminFailure.notFound("Not found: " + ctx.request().path()));
+        return;
+      }
+      ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", allowed));
+      ctx.fail(AdminFailure.error(405, "Method " + ctx.request().method().name() + " is not allowed on "
+          + ctx.request().path() + "."));
+    }
+  }
+}
