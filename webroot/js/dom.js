@@ -64,6 +64,7 @@ export function notify(message, kind = 'ok') {
   const t = h('div', { class: `toast ${kind === 'error' ? 'error' : ''}`, role: kind === 'error' ? 'alert' : 'status' },
     message);
   box.append(t);
+  while (box.children.length > 3) box.firstElementChild.remove(); // the latest few are enough
   setTimeout(() => t.remove(), kind === 'error' ? 9000 : 4500);
 }
 
