@@ -93,6 +93,11 @@ public final class GatewayApp {
   @FunctionalInterface
   public interface RouterMount {
     void mount(Vertx vertx, Router router, GatewayServices services);
+
+    /** Called once, after every verticle is up: starts what the control plane runs once per process. */
+    default Future<?> started(Vertx vertx, GatewayServices services) {
+      return Future.succeededFuture();
+    }
   }
 
   public static Future<GatewayApp> start(GatewayConfig config) {
@@ -190,6 +195,7 @@ public final class GatewayApp {
         .onSuccess(id -> ingressId[0] = id)
         .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
         .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.registry(), c.hyperstack())))
+        .compose(v -> controlPlane.started(vertx, s))
         .map(v -> new Deployed(first[0].actualPort(), ingressId[0]));
   }
 

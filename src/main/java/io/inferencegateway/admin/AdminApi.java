@@ -17,6 +17,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,6 +49,8 @@ public final class AdminApi {
   private final LoginThrottle throttle;
   private final Buffer openApi;
   private volatile Sessions.SharedSecret secret;
+  /** Checks tokens for {@link #tokenExpiry} (a benign race may make two; they verify alike). */
+  private volatile Sessions tokenSessions;
 
   private AdminApi(GatewayConfig config) {
     this.config = config;
@@ -57,7 +60,35 @@ public final class AdminApi {
 
   /** One admin API per gateway process: the login throttle and session secret are shared by all event loops. */
   public static GatewayApp.RouterMount mounter(GatewayConfig config) {
-    return new AdminApi(config)::mount;
+    return create(config)::mount;
+  }
+
+  /** One admin API per gateway process: mount it on each router; it also checks tokens for other entry points. */
+  public static AdminApi create(GatewayConfig config) {
+    return new AdminApi(config);
+  }
+
+  /**
+   * Checks a bearer token as the admin routes do, for entry points outside them (the metrics feed's event-bus
+   * bridges): succeeds with when the token stops being valid ({@link Instant#MAX} for the admin key), fails with 401
+   * if it is neither the admin key nor a valid console session token.
+   */
+  public Future<Instant> tokenExpiry(Vertx vertx, GatewayServices services, String token) {
+    if (token == null || token.isBlank()) {
+      return Future.failedFuture(AdminFailure.unauthorized());
+    }
+    if (services.adminAuth().isAdminKey(token)) {
+      return Future.succeededFuture(Instant.MAX);
+    }
+    if (!Sessions.looksLikeJwt(token)) {
+      return Future.failedFuture(AdminFailure.unauthorized());
+    }
+    Sessions s = tokenSessions;
+    if (s == null) {
+      s = new Sessions(vertx, secret(services), config.console().sessionTtlMinutes());
+      tokenSessions = s;
+    }
+    return s.expiry(token);
   }
 
   private static Buffer readOpenApi() {
@@ -85,7 +116,7 @@ public final class AdminApi {
   }
 
   /** Adds the admin routes to one ingress router (called once per ingress event loop). */
-  void mount(Vertx vertx, Router router, GatewayServices services) {
+  public void mount(Vertx vertx, Router router, GatewayServices services) {
     Set<String> openAiPaths = router.getRoutes().stream()
         .map(Route::getPath).filter(p -> p != null && p.startsWith(PREFIX + "/")).collect(Collectors.toSet());
     AdminContext admin = new AdminContext(vertx, services, config,

@@ -66,6 +66,17 @@ final class Sessions {
             ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(AdminFailure.unauthorized())));
   }
 
+  /** As {@link #verify}, and tells when the token expires (its {@code exp} claim). */
+  Future<Instant> expiry(String token) {
+    return provider().compose(auth -> authenticate(auth, token).transform(ar -> {
+      if (ar.failed() || !SCOPE.equals(ar.result().principal().getString("scope"))) {
+        return Future.<Instant>failedFuture(AdminFailure.unauthorized());
+      }
+      Long exp = ar.result().principal().getLong("exp");
+      return Future.succeededFuture(exp == null ? Instant.MAX : Instant.ofEpochSecond(exp));
+    }));
+  }
+
   private static Future<User> authenticate(JWTAuth auth, String token) {
     try {
       return auth.authenticate(new TokenCredentials(token));

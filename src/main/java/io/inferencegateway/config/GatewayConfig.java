@@ -21,7 +21,8 @@ public record GatewayConfig(
     Health health,
     Hyperstack hyperstack,
     Router router,
-    Console console) {
+    Console console,
+    Bridge bridge) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -88,6 +89,12 @@ public record GatewayConfig(
   public record Console(long sessionTtlMinutes, int loginFreeAttempts) {}
 
   /**
+   * Vert.x's TCP event-bus bridge for the metrics feed (outbound only, token required; the SockJS bridge at
+   * {@code /eventbus} is always on). {@code tcpPort} 0 = off.
+   */
+  public record Bridge(int tcpPort, String tcpHost) {}
+
+  /**
    * How replicas are chosen and protected.
    *
    * @param strategy default strategy: p2c (power of two choices on load), round-robin, least-in-flight, weighted
@@ -119,6 +126,7 @@ public record GatewayConfig(
     JsonObject health = section(json, "health");
     JsonObject hs = section(json, "hyperstack");
     JsonObject console = section(json, "console");
+    JsonObject bridge = section(json, "bridge");
     JsonObject router = section(json, "router");
     JsonObject breaker = router.getJsonObject("breaker") == null ? new JsonObject() : router.getJsonObject("breaker");
     String strategy = router.getString("strategy", "p2c");
@@ -152,7 +160,8 @@ public record GatewayConfig(
             new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
                 breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
-        new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)));
+        new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)),
+        new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -163,11 +172,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -181,64 +190,69 @@ public record GatewayConfig(
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
-          c.console);
+          c.console, c.bridge);
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
     return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withAppPassword(String password) {
     return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withDatabase(Database database) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withRedis(Redis redis) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withUsage(Usage usage) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withHealth(Health health) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withRouter(Router router) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
+  }
+
+  public GatewayConfig withBridge(Bridge bridge) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        router, console, bridge);
   }
 
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console);
+        console, bridge);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {

@@ -1,0 +1,105 @@
+// The live feed: one SockJS event-bus connection for the whole console, opened after login. The bridge at
+// /eventbus lets the page receive on the metrics addresses only, and each registration carries the session token.
+// The last five minutes of the once-a-second summaries are kept here, so the Monitoring page has history at once.
+
+import { session } from './api.js';
+
+export const ADDRESSES = {
+  live: 'gateway.metrics.live',
+  replicas: 'gateway.replicas.state',
+  provisioning: 'gateway.replicas.provisioning',
+};
+
+const HISTORY_SECONDS = 300;
+const history = [];
+const listeners = new Map(); // address -> Set of callbacks
+const statusListeners = new Set();
+let eb = null;
+let status = { state: 'off', text: 'Live feed: off' };
+
+function setStatus(state, text) {
+  status = { state, text };
+  for (const cb of statusListeners) cb(status);
+}
+
+export function onStatus(cb) {
+  statusListeners.add(cb);
+  cb(status);
+  return () => statusListeners.delete(cb);
+}
+
+/** The summaries received so far (oldest first), at most five minutes of them. */
+export function liveHistory() {
+  return history;
+}
+
+/** Calls cb(body) for every message on the address; returns the function that stops it. */
+export function subscribe(address, cb) {
+  if (!listeners.has(address)) listeners.set(address, new Set());
+  listeners.get(address).add(cb);
+  return () => listeners.get(address).delete(cb);
+}
+
+function deliver(address, body) {
+  if (address === ADDRESSES.live) {
+    history.push(body);
+    if (history.length > HISTORY_SECONDS) history.splice(0, history.length - HISTORY_SECONDS);
+  }
+  for (const cb of listeners.get(address) || []) {
+    try {
+      cb(body);
+    } catch (e) {
+      console.error(e);
+    }
+  }
+}
+
+/** Opens the connection (once); it reconnects by itself until disconnect(). */
+export function connect() {
+  if (eb || !window.EventBus) {
+    if (!window.EventBus) setStatus('bad', 'Live feed: client missing');
+    return;
+  }
+  setStatus('off', 'Live feed: connecting');
+  eb = new window.EventBus('/eventbus');
+  eb.enableReconnect(true);
+  eb.onopen = () => {
+    const token = session.token;
+    if (!token) {
+      disconnect();
+      return;
+    }
+    for (const address of Object.values(ADDRESSES)) {
+      eb.registerHandler(address, { token }, (err, msg) => {
+        if (err) {
+          setStatus('bad', `Live feed: ${err.message || 'refused'}`);
+          return;
+        }
+        deliver(address, msg.body);
+      });
+    }
+    setStatus('on', 'Live feed: on');
+  };
+  eb.onclose = () => {
+    if (eb) setStatus('bad', 'Live feed: reconnecting');
+  };
+  eb.onerror = (err) => {
+    // the bridge refuses a registration with {"type": "err", "body": "access_denied" | "rejected"}
+    const what = err && (err.body || err.message || err.failureType);
+    setStatus('bad', `Live feed: ${what === 'rejected' || what === 'access_denied' ? 'refused (log in again)' : 'error'}`);
+  };
+}
+
+export function disconnect() {
+  const bus = eb;
+  eb = null;
+  history.length = 0;
+  if (bus) {
+    try {
+      bus.close();
+    } catch {
+      // already closed
+    }
+  }
+  setStatus('off', 'Live feed: off');
+}
