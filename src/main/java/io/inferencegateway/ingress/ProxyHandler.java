@@ -163,12 +163,17 @@ public final class ProxyHandler {
         ex.upstreamBody = raw;
       } else {
         // ask vLLM for the usage chunk so the record has token counts; SseRelay drops it again for this client
-        if (options == null) {
-          options = new JsonObject();
-          json.put("stream_options", options);
+        Buffer spliced = options == null ? withIncludeUsage(raw) : null;
+        if (spliced != null) {
+          ex.upstreamBody = spliced;
+        } else {
+          if (options == null) {
+            options = new JsonObject();
+            json.put("stream_options", options);
+          }
+          options.put("include_usage", true);
+          ex.upstreamBody = json.toBuffer();
         }
-        options.put("include_usage", true);
-        ex.upstreamBody = json.toBuffer();
       }
     } else {
       ex.upstreamBody = raw;
@@ -185,6 +190,25 @@ public final class ProxyHandler {
       ex.input = truncate(prompt instanceof String s ? s : String.valueOf(prompt));
     }
     return Future.succeededFuture(route);
+  }
+
+  private static final Buffer INCLUDE_USAGE = Buffer.buffer(",\"stream_options\":{\"include_usage\":true}");
+
+  /**
+   * The client's body with {@code "stream_options":{"include_usage":true}} spliced in before its closing brace: the
+   * body is otherwise forwarded byte for byte, and a long prompt is not re-encoded. Null if the body does not end
+   * with a brace (then the caller re-encodes).
+   */
+  static Buffer withIncludeUsage(Buffer raw) {
+    int end = raw.length() - 1;
+    while (end >= 0 && Character.isWhitespace(raw.getByte(end))) {
+      end--;
+    }
+    if (end < 1 || raw.getByte(end) != '}') {
+      return null;
+    }
+    return Buffer.buffer(raw.length() + INCLUDE_USAGE.length())
+        .appendBuffer(raw, 0, end).appendBuffer(INCLUDE_USAGE).appendBuffer(raw, end, raw.length() - end);
   }
 
   /**

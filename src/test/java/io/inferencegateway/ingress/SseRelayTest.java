@@ -86,6 +86,17 @@ class SseRelayTest {
   }
 
   @Test
+  void includeUsageIsSplicedIntoTheClientsBodyWithoutReencodingIt() {
+    String body = "{\"model\": \"m\",  \"stream\": true, \"messages\": [{\"role\":\"user\",\"content\":\"x}\"}] }\n";
+    var spliced = ProxyHandler.withIncludeUsage(Buffer.buffer(body));
+    assertThat(spliced.toString()).startsWith(body.substring(0, body.lastIndexOf('}')));
+    var json = spliced.toJsonObject();
+    assertThat(json.getJsonObject("stream_options").getBoolean("include_usage")).isTrue();
+    assertThat(json.getJsonArray("messages").getJsonObject(0).getString("content")).isEqualTo("x}");
+    assertThat(ProxyHandler.withIncludeUsage(Buffer.buffer("[1]"))).isNull();
+  }
+
+  @Test
   void crlfFramingAndUpstreamErrorEventsAreUnderstood() {
     StringBuilder sent = new StringBuilder();
     SseRelay relay = new SseRelay(false, false, b -> sent.append(b));

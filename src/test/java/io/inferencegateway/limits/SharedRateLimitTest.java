@@ -21,7 +21,10 @@ class SharedRateLimitTest {
 
   @Test
   void twoGatewaysOnOneRedisLetExactlyNThrough() {
-    try (GatewayHarness a = GatewayHarness.mariadb(true, c -> c)) {
+    // a generous Redis timeout: on a loaded machine a slow answer would make each instance fall back to its own
+    // in-process limit, which is the documented behaviour but not what this test is about
+    try (GatewayHarness a = GatewayHarness.mariadb(true, c -> c.withRedis(new io.inferencegateway.config.GatewayConfig.Redis(
+        c.redis().url(), "local", 10_000, c.redis().keyPrefix())))) {
       SimulatorVerticle sim = a.simulator(0, GatewayHarness.simSettings(MODEL, new JsonObject()));
       a.replica(a.model(MODEL), "http://127.0.0.1:" + sim.actualPort());
       GatewayHarness.Key key = a.key("shared", 10, null, null, null);

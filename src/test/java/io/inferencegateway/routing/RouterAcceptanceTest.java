@@ -39,8 +39,8 @@ class RouterAcceptanceTest {
   @BeforeAll
   static void start() {
     gw = GatewayHarness.embedded(c -> c
-        .withHealth(new GatewayConfig.Health(300, 300))
-        .withUpstream(new GatewayConfig.Upstream(1000, 800, 5000, 60_000, 1024))
+        .withHealth(new GatewayConfig.Health(1000, 500))
+        .withUpstream(new GatewayConfig.Upstream(1000, 1500, 5000, 60_000, 1024))
         .withRouter(new GatewayConfig.Router("p2c", true, 512, 3, 3000, 200,
             new GatewayConfig.Breaker(5, 0.5, 20, 10, 30_000, 60_000, 0.2))));
     gw.app.vertx().eventBus().<JsonObject>consumer(Addresses.REPLICAS_STATE, m -> stateEvents.add(m.body()));
@@ -102,12 +102,13 @@ class RouterAcceptanceTest {
     Thread.sleep(1000);
     gw.app.vertx().undeploy(r.sims().get(0).deploymentID()).await(); // kill replica 0 mid-load
     long killedAt = statuses.size();
-    Thread.sleep(1500);
     ReplicaState dead = gw.app.services().registry().replica(r.ids().get(0));
-    assertThat(dead.breaker().state()).as("its breaker opened").isEqualTo(CircuitBreaker.State.OPEN);
+    awaitTrue(() -> dead.breaker().state() == CircuitBreaker.State.OPEN, 5000, "its breaker opens");
+    Thread.sleep(500);
     SimulatorVerticle back = gw.simulator(r.ports().get(0), GatewayHarness.simSettings(r.model(),
         new JsonObject().put("interTokenMs", 2)));
-    Thread.sleep(2000);
+    awaitTrue(() -> chats(back) > 0 && dead.breaker().state() == CircuitBreaker.State.CLOSED, 10_000,
+        "probed and rejoined once back");
     running.set(false);
     Future.all(workers).await();
 
@@ -132,7 +133,7 @@ class RouterAcceptanceTest {
           chat(r.model(), "question number " + i, false));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertThat(resp.status()).isEqualTo(200);
-      if (ms >= 700) {
+      if (ms >= 1200) {
         slow++;
       }
     }
@@ -194,7 +195,7 @@ class RouterAcceptanceTest {
     long slow = chats(r.sims().get(0));
     long total = r.sims().stream().mapToLong(RouterAcceptanceTest::chats).sum();
     assertThat(total).isGreaterThanOrEqualTo(240);
-    assertThat(slow / (double) total).as("share of the slow replica (uniform would be 0.33)").isLessThan(0.15);
+    assertThat(slow / (double) total).as("share of the slow replica (uniform would be 0.33)").isLessThan(0.2);
   }
 
   @Test
@@ -220,6 +221,17 @@ class RouterAcceptanceTest {
     }
     assertThat(u.sims().stream().filter(s -> chats(s) > 0).count())
         .as("without a user or session, different prompts spread").isGreaterThan(1);
+  }
+
+  static void awaitTrue(java.util.function.BooleanSupplier condition, long timeoutMs, String what)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (!condition.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("timed out waiting: " + what);
+      }
+      Thread.sleep(20);
+    }
   }
 
   /** Runs {@code step} again and again while {@code running}, one at a time; completes when it stops. */
