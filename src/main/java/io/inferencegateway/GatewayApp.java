@@ -111,7 +111,8 @@ public final class GatewayApp {
                                          RouterMount controlPlane) {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        // epoll on Linux (falls back to NIO elsewhere): fewer system calls per request
+        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
             // per-request Vert.x meters would sit on the hot path; the gateway counts requests itself
@@ -151,7 +152,7 @@ public final class GatewayApp {
     String dataDir = Path.of(config.database().dataDir()).toAbsolutePath().normalize().toString();
     return vertx.fileSystem().mkdirs(dataDir).compose(v -> {
       Database db = Database.create(vertx, config.database());
-      log.info("Storage: {}", db.description());
+      log.info("Storage: {}; network transport: {}", db.description(), vertx.isNativeTransportEnabled() ? "native (epoll)" : "Java NIO");
       return Migrations.run(vertx, db).map(n -> db);
     }).compose(db -> {
       SettingsStore settings = new SettingsStore(db);

@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,9 +28,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RedisRateLimiter implements RateLimiter {
 
   /**
-   * Checks a batch of requests in one call. KEYS: for each request its requests bucket and tokens bucket. ARGV: for
-   * each request its rpm and tpm (0 = none). Returns, for each request in order, allowed (1/0), retry-after ms, and
-   * what ran out. The whole batch is one atomic script, so the limits hold across every gateway on this Redis.
+   * Checks a batch of requests in one call, grouped by key. KEYS: for each key its requests bucket and tokens bucket.
+   * ARGV: for each key its rpm, tpm (0 = none) and how many requests of the batch are its. Returns, for each key in
+   * order, how many of them are allowed (the first ones), the retry-after ms for the rest, and what ran out. The whole
+   * batch is one atomic script, so the limits hold across every gateway on this Redis exactly as if the requests had
+   * come one by one.
    */
   static final String ACQUIRE = """
       local t = redis.call('TIME')
@@ -42,21 +45,27 @@ public final class RedisRateLimiter implements RateLimiter {
         return math.min(cap, val + math.max(0, now - ts) * cap / 60000)
       end
       local out = {}
-      for i = 1, #ARGV / 2 do
+      for i = 1, #ARGV / 3 do
         local rk, tk = KEYS[2 * i - 1], KEYS[2 * i]
-        local rpm, tpm = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-        local allowed, wait, what = 1, 0, 'ok'
+        local rpm, tpm, n = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+        local allowed, wait, what = 0, 0, 'ok'
+        local tokensLeft = true
         if tpm > 0 then
           local tl = level(tk, tpm)
-          if tl <= 0 then allowed, wait, what = 0, math.ceil((1 - tl) * 60000 / tpm), 'tokens' end
+          if tl <= 0 then
+            tokensLeft = false
+            wait, what = math.ceil((1 - tl) * 60000 / tpm), 'tokens'
+          end
         end
-        if allowed == 1 then
+        if tokensLeft then
           local r = level(rk, rpm)
-          if r < 1 then
-            allowed, wait, what = 0, math.ceil((1 - r) * 60000 / rpm), 'requests'
-          else
-            redis.call('HSET', rk, 'v', tostring(r - 1), 'ts', now)
+          allowed = math.min(n, math.floor(r))
+          if allowed > 0 then
+            redis.call('HSET', rk, 'v', tostring(r - allowed), 'ts', now)
             redis.call('PEXPIRE', rk, 120000)
+          end
+          if allowed < n then
+            wait, what = math.ceil((1 - (r - allowed)) * 60000 / rpm), 'requests'
           end
         end
         out[#out + 1] = allowed
@@ -127,31 +136,44 @@ public final class RedisRateLimiter implements RateLimiter {
     flushScheduled = false;
     List<Pending> batch = queue;
     queue = new ArrayList<>();
-    String[] args = new String[batch.size() * 4];
-    int k = 0;
+    // one entry per key: a busy key's requests cost Redis one read and one write per batch, not per request
+    Map<Long, List<Pending>> byKey = new LinkedHashMap<>();
     for (Pending p : batch) {
-      args[k++] = requestsKey(p.keyId());
-      args[k++] = tokensKey(p.keyId());
+      byKey.computeIfAbsent(p.keyId(), k -> new ArrayList<>(4)).add(p);
     }
-    for (Pending p : batch) {
-      args[k++] = Integer.toString(p.rpm());
-      args[k++] = Integer.toString(p.tpm());
+    String[] args = new String[byKey.size() * 5];
+    int k = 0;
+    for (Long keyId : byKey.keySet()) {
+      args[k++] = requestsKey(keyId);
+      args[k++] = tokensKey(keyId);
+    }
+    for (List<Pending> requests : byKey.values()) {
+      Pending last = requests.get(requests.size() - 1); // the newest limits, should a key change within the batch
+      args[k++] = Integer.toString(last.rpm());
+      args[k++] = Integer.toString(last.tpm());
+      args[k++] = Integer.toString(requests.size());
     }
     // one timer per batch, on this event loop (Future.timeout would hand every call to Netty's global thread)
     long timer = vertx.setTimer(timeoutMs, id -> {
       TimeoutException late = new TimeoutException("Redis did not answer in " + timeoutMs + " ms");
       batch.forEach(p -> p.promise().tryFail(late));
     });
-    evalsha(ACQUIRE_SHA, ACQUIRE, batch.size() * 2, args).onComplete(ar -> {
+    evalsha(ACQUIRE_SHA, ACQUIRE, byKey.size() * 2, args).onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.failed()) {
         batch.forEach(p -> p.promise().tryFail(ar.cause()));
         return;
       }
       Response r = ar.result();
-      for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).promise().tryComplete(r.get(3 * i).toInteger() == 1 ? LimitDecision.ALLOWED
-            : LimitDecision.refused(r.get(3 * i + 2).toString(), r.get(3 * i + 1).toLong()));
+      int i = 0;
+      for (List<Pending> requests : byKey.values()) {
+        int allowed = r.get(3 * i).toInteger();
+        LimitDecision refused = allowed >= requests.size() ? null
+            : LimitDecision.refused(r.get(3 * i + 2).toString(), r.get(3 * i + 1).toLong());
+        for (int j = 0; j < requests.size(); j++) {
+          requests.get(j).promise().tryComplete(j < allowed ? LimitDecision.ALLOWED : refused);
+        }
+        i++;
       }
     });
   }

@@ -65,7 +65,7 @@ public final class SimulatorCommand {
     } catch (IllegalArgumentException e) {
       return usageError(System.err, e.getMessage());
     }
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
     SimulatorVerticle verticle = new SimulatorVerticle(options.port(), options.settings(), options.host());
     try {
       vertx.deployVerticle(verticle).await();
