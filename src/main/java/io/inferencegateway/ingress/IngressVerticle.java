@@ -90,7 +90,25 @@ public final class IngressVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setIdleTimeout(0));
-    return server.requestHandler(router).listen();
+    // the OpenAI POST routes skip the router: matching them is a string switch, and they need no routing context
+    return server.requestHandler(req -> {
+      Operation op = req.method() == io.vertx.core.http.HttpMethod.POST ? hotRoute(req.path()) : null;
+      if (op != null) {
+        proxy.handle(req, op);
+      } else {
+        router.handle(req);
+      }
+    }).listen();
+  }
+
+  /** The operation of an OpenAI POST path (also registered on the router, which documents and tests them). */
+  static Operation hotRoute(String path) {
+    return switch (path) {
+      case "/v1/chat/completions", "/api/v1/chat/completions" -> Operation.CHAT;
+      case "/v1/completions", "/api/v1/completions" -> Operation.COMPLETIONS;
+      case "/v1/embeddings", "/api/v1/embeddings" -> Operation.EMBEDDINGS;
+      default -> null;
+    };
   }
 
   /** The port actually bound (useful when configured as 0). */
