@@ -391,11 +391,18 @@ public final class ProxyHandler {
         .putHeader("x-accel-buffering", "no")
         .putHeader("x-request-id", ex.requestId)
         .setChunked(true);
+    SseRelay[] self = new SseRelay[1];
     SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, buf -> {
-      if (!out.closed()) {
+      if (out.closed() || out.ended()) {
+        return;
+      }
+      if (self[0].sawDone()) {
+        out.end(buf); // the last events and the end of the response in one write
+      } else {
         out.write(buf);
       }
     });
+    self[0] = relay;
     ex.relay = relay;
     resp.handler(chunk -> {
       if (out.closed()) {
@@ -428,6 +435,12 @@ public final class ProxyHandler {
   /** A stream that broke after the client got its first byte: end it with an error event, record it as failed. */
   private void streamBroken(Exchange ex, SseRelay relay, String reason) {
     if (ex.finished()) {
+      return;
+    }
+    if (relay.sawDone()) {
+      // everything reached the client already; only the upstream connection's end went wrong
+      streamUsage(ex, relay);
+      complete(ex, 200, relay.upstreamError());
       return;
     }
     if (ex.request.response().closed()) {

@@ -37,7 +37,7 @@ public final class SseRelay {
   /**
    * @param forwardUsageChunk whether the client asked for {@code stream_options.include_usage}
    * @param captureContent whether to keep the generated text (the "store content" setting)
-   * @param sink where relayed bytes go (the client response)
+   * @param sink where relayed bytes go (the client response); called at most once per {@link #feed}
    */
   public SseRelay(boolean forwardUsageChunk, boolean captureContent, Consumer<Buffer> sink) {
     this.forwardUsageChunk = forwardUsageChunk;
@@ -56,6 +56,7 @@ public final class SseRelay {
     }
     int len = data.length();
     Bytes bytes = Bytes.of(data);
+    Buffer out = null;  // what this read forwards
     int runStart = 0;   // start of the events not yet written
     int eventStart = 0;
     int i = 0;
@@ -67,7 +68,7 @@ public final class SseRelay {
       boolean keep = inspect(data, bytes, eventStart, end);
       if (!keep) {
         if (eventStart > runStart) {
-          sink.accept(data.slice(runStart, eventStart));
+          out = append(out, data.slice(runStart, eventStart));
         }
         runStart = end;
       }
@@ -75,11 +76,22 @@ public final class SseRelay {
       i = end;
     }
     if (eventStart > runStart) {
-      sink.accept(runStart == 0 && eventStart == len ? data : data.slice(runStart, eventStart));
+      out = append(out, runStart == 0 && eventStart == len ? data : data.slice(runStart, eventStart));
     }
     if (eventStart < len) {
       pending = data.getBuffer(eventStart, len); // a copy: the slice's backing buffer may be reused
     }
+    if (out != null) {
+      sink.accept(out); // one write per network read: a system call per write is the dear part
+    }
+  }
+
+  /** Joins what one read forwards; only a hidden usage chunk in the middle makes two pieces (then one copy). */
+  private static Buffer append(Buffer out, Buffer piece) {
+    if (out == null) {
+      return piece;
+    }
+    return Buffer.buffer(out.length() + piece.length()).appendBuffer(out).appendBuffer(piece);
   }
 
   /**
