@@ -73,8 +73,19 @@ final class ProvisioningSupport {
   }
 
   /** Waits until the replica is no longer PENDING (or the timeout passes) and returns its row. */
+  /**
+   * Waits until the replica leaves PENDING; on SUCCESS also until the router has it (the row is written just before
+   * the registry reloads, so a request sent the instant the row says SUCCESS could still find no replica).
+   */
   static ReplicaRow awaitOutcome(GatewayHarness gw, long id, long timeoutMs) throws InterruptedException {
-    return awaitRow(gw, id, timeoutMs, r -> !ReplicaRow.PENDING.equals(r.vmStatus()));
+    ReplicaRow row = awaitRow(gw, id, timeoutMs, r -> !ReplicaRow.PENDING.equals(r.vmStatus()));
+    if (row != null && ReplicaRow.SUCCESS.equals(row.vmStatus())) {
+      eventually(timeoutMs, () -> {
+        var state = gw.app.services().registry().replica(id);
+        return state != null && state.routable();
+      });
+    }
+    return row;
   }
 
   static ReplicaRow awaitRow(GatewayHarness gw, long id, long timeoutMs, Predicate<ReplicaRow> done)
