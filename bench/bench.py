@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WORK = os.path.join(BENCH, "work")
 RESULTS = os.path.join(BENCH, "results")
-JAR = os.path.join(ROOT, "target", "inference-gateway.jar")
+JAR = os.environ.get("BENCH_JAR", os.path.join(ROOT, "target", "inference-gateway.jar"))
 
 GATEWAY_PORT, SIM_PORT, NGINX_PORT, SLOW_SIM_PORT = 18000, 18001, 18002, 18003
 SERVER_CPU, LOAD_CPU = "0", "1"

@@ -391,18 +391,11 @@ public final class ProxyHandler {
         .putHeader("x-accel-buffering", "no")
         .putHeader("x-request-id", ex.requestId)
         .setChunked(true);
-    SseRelay[] self = new SseRelay[1];
     SseRelay relay = new SseRelay(ex.clientWantsUsage, storeContent, buf -> {
-      if (out.closed() || out.ended()) {
-        return;
-      }
-      if (self[0].sawDone()) {
-        out.end(buf); // the last events and the end of the response in one write
-      } else {
+      if (!out.closed() && !out.ended()) {
         out.write(buf);
       }
     });
-    self[0] = relay;
     ex.relay = relay;
     resp.handler(chunk -> {
       if (out.closed()) {
