@@ -45,6 +45,11 @@ public record GatewayConfig(
   public record Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords,
                       boolean storeContent, int contentMaxChars) {}
 
+  /**
+   * Timeouts towards vLLM. The connect timeout covers waiting for a pooled connection too; it is above Linux's third
+   * SYN retransmit (1 s, 3 s, 7 s) so that a burst of new streams that briefly overflows a replica's accept queue waits
+   * instead of failing and opening the replica's breaker. Refused connections fail at once whatever it is.
+   */
   public record Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs,
                          long totalTimeoutMs, int maxConnectionsPerReplica) {}
 
@@ -149,7 +154,7 @@ public record GatewayConfig(
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
             usage.getInteger("contentMaxChars", 8192)),
-        new Upstream(up.getLong("connectTimeoutMs", 3000L), up.getLong("firstByteTimeoutMs", 120_000L),
+        new Upstream(up.getLong("connectTimeoutMs", 10_000L), up.getLong("firstByteTimeoutMs", 120_000L),
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
             up.getInteger("maxConnectionsPerReplica", 4096)),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
