@@ -36,6 +36,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,7 +122,9 @@ public final class GatewayApp {
             .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
             .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
-            .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)))
+            .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
+            // the database pools' meters are told apart by pool name (otherwise the second pool's gauge is refused)
+            .addLabels(Label.POOL_TYPE, Label.POOL_NAME)))
         .withMetrics(new MicrometerMetricsFactory(prometheus))
         .build();
     // The result is a promise of no Vert.x context: on failure Vertx is closed, and a future of one of its (then
