@@ -3,13 +3,13 @@ package io.inferencegateway.hyperstack;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
+import static io.inferencegateway.support.Tools.onPath;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -90,18 +90,5 @@ class CloudInitTest {
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).isEqualTo("#!/bin/bash\n# The replica's run command, as given to the inference gateway.\nset -e\n"
         + command + "\n");
-  }
-
-  private static boolean onPath(String command) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (new File(dir, command).canExecute()) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -4,11 +4,11 @@ import io.inferencegateway.support.TestServices;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import static io.inferencegateway.support.Tools.onPath;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -35,18 +35,5 @@ class TerraformChecksTest {
     System.out.println(text);
     assertThat(done).isTrue();
     assertThat(p.exitValue()).as("terraform/check.sh output:\n" + text).isZero();
-  }
-
-  private static boolean onPath(String command) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (new File(dir, command).canExecute()) {
-        return true;
-      }
-    }
-    return false;
   }
 }
