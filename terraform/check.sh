@@ -112,7 +112,7 @@ have_terraform=0
 command -v terraform >/dev/null 2>&1 && have_terraform=1
 
 if [ "$have_terraform" = 1 ]; then
-  terraform version | head -n 1
+  terraform version 2>/dev/null | sed -n 1p  # sed reads to the end: no SIGPIPE under pipefail
   step "terraform fmt -check -recursive" tf_fmt
   step "cloud-init module: init, validate, test" tf_cloud_init
   step "rendered cloud-init scripts: bash -n (and shellcheck)" tf_render_scripts

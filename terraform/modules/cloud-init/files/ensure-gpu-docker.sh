@@ -23,7 +23,7 @@ if ! command -v nvidia-ctk >/dev/null 2>&1; then
   apt-get install -y nvidia-container-toolkit
 fi
 
-if ! docker info --format '{{json .Runtimes}}' | grep -q nvidia; then
+if ! docker info --format '{{json .Runtimes}}' | grep nvidia >/dev/null; then  # grep -q could SIGPIPE docker under pipefail
   echo "registering the nvidia runtime with docker"
   nvidia-ctk runtime configure --runtime=docker
   systemctl restart docker
