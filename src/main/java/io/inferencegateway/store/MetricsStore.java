@@ -2,6 +2,7 @@ package io.inferencegateway.store;
 
 import io.inferencegateway.metrics.UsageRecord;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Instant;
@@ -24,33 +25,82 @@ public final class MetricsStore {
   }
 
   /**
-   * Inserts the batch as multi-row statements; rows whose request_id is already stored are skipped, not duplicated.
-   * Statements have power-of-two row counts (a batch of n rows takes popcount(n) statements), so a handful of prepared
-   * statements serve every batch size instead of one per size.
+   * Inserts the batch in one transaction (one commit, one log flush); rows whose request_id is already stored are
+   * skipped, not duplicated. On MariaDB/MySQL the rows go as multi-row statements of literals (see {@link SqlLiterals}
+   * for why and why that is safe); on H2 as prepared multi-row statements.
    */
   public Future<Void> insertBatch(List<UsageRecord> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    // one transaction: one commit (one log flush) for the whole batch
-    return db.inTransaction(conn -> {
-      Future<Void> chain = Future.succeededFuture();
-      int from = 0;
-      for (int size = Integer.highestOneBit(Math.min(batch.size(), MAX_ROWS)); from < batch.size(); ) {
-        while (size > batch.size() - from) {
-          size >>= 1;
-        }
-        List<UsageRecord> chunk = batch.subList(from, from + size);
-        chain = chain.compose(v -> insertRows(conn, chunk));
-        from += size;
+    return db.inTransaction(conn -> db.dialect() == Dialect.MYSQL ? insertAsText(conn, batch) : insertPrepared(conn, batch));
+  }
+
+  /** Statements stay well under MariaDB's default max_allowed_packet (16 MiB) even with stored prompts and answers. */
+  private static final int MAX_STATEMENT_CHARS = 1 << 20;
+
+  private Future<Void> insertAsText(SqlConnection conn, List<UsageRecord> batch) {
+    List<String> statements = new ArrayList<>(1);
+    StringBuilder sql = null;
+    for (UsageRecord r : batch) {
+      if (sql != null && sql.length() >= MAX_STATEMENT_CHARS) {
+        statements.add(sql.toString());
+        sql = null;
       }
-      return chain;
-    });
+      if (sql == null) {
+        sql = new StringBuilder(INSERT.length() + Math.min(batch.size(), 512) * 256).append(INSERT).append('(');
+      } else {
+        sql.append(", (");
+      }
+      SqlLiterals.string(sql, r.requestId()).append(", ");
+      SqlLiterals.number(sql, r.apiKeyId()).append(", ");
+      SqlLiterals.string(sql, r.model()).append(", ");
+      SqlLiterals.number(sql, r.replicaId()).append(", ");
+      SqlLiterals.string(sql, r.endpoint()).append(", ");
+      SqlLiterals.bool(sql, r.stream()).append(", ");
+      sql.append(r.startedAtMs() / 1000).append(", ");
+      SqlLiterals.datetime(sql, r.startedAtMs()).append(", ");
+      SqlLiterals.number(sql, r.durationNanos() / 1e9).append(", ");
+      if (r.ttftNanos() < 0) {
+        sql.append("NULL, ");
+      } else {
+        SqlLiterals.number(sql, r.ttftNanos() / 1e9).append(", ");
+      }
+      sql.append(r.promptTokens()).append(", ").append(r.completionTokens()).append(", ").append(r.totalTokens())
+          .append(", ").append(r.status()).append(", ");
+      SqlLiterals.string(sql, r.error()).append(", ");
+      SqlLiterals.string(sql, r.input()).append(", ");
+      SqlLiterals.string(sql, r.output()).append(')');
+    }
+    statements.add(sql.toString());
+    Future<Void> chain = Future.succeededFuture();
+    for (String statement : statements) {
+      chain = chain.compose(v -> conn.query(statement).execute().mapEmpty());
+    }
+    return chain;
+  }
+
+  /**
+   * Statements have power-of-two row counts (a batch of n rows takes popcount(n) statements), so a handful of prepared
+   * statements serve every batch size instead of one per size.
+   */
+  private Future<Void> insertPrepared(SqlConnection conn, List<UsageRecord> batch) {
+    Future<Void> chain = Future.succeededFuture();
+    int from = 0;
+    for (int size = Integer.highestOneBit(Math.min(batch.size(), MAX_ROWS)); from < batch.size(); ) {
+      while (size > batch.size() - from) {
+        size >>= 1;
+      }
+      List<UsageRecord> chunk = batch.subList(from, from + size);
+      chain = chain.compose(v -> insertRows(conn, chunk));
+      from += size;
+    }
+    return chain;
   }
 
   private static final int MAX_ROWS = 512;
 
-  private Future<Void> insertRows(io.vertx.sqlclient.SqlConnection conn, List<UsageRecord> batch) {
+  private Future<Void> insertRows(SqlConnection conn, List<UsageRecord> batch) {
     StringBuilder sql = new StringBuilder(INSERT.length() + batch.size() * (ROW.length() + 2)).append(INSERT);
     Object[] values = new Object[batch.size() * COLUMNS];
     int i = 0;

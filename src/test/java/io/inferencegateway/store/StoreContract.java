@@ -166,6 +166,53 @@ abstract class StoreContract {
   }
 
   @Test
+  void usageValuesRoundTripExactlyWhateverTheyContain() {
+    // user-controlled text (model names of refused requests, stored prompts and answers, upstream errors) must come
+    // back byte for byte and never change the statement; stored prompts at the size the gateway keeps
+    // (usage.contentMaxChars, 8192) make a batch span several statements on MariaDB
+    String hostile = "it's \"quoted\" \\ back\\slash '); DROP TABLE metrics; -- \n\t\r \u0000 nul";
+    String unicode = "héllo wörld 你好 😀 \u00ad";
+    String big = (unicode + " " + hostile).repeat(8192 / (unicode.length() + hostile.length() + 1));
+    long startedAt = 1_764_270_000_123L;
+    List<UsageRecord> batch = new java.util.ArrayList<>(List.of(
+        new UsageRecord(UUID.randomUUID().toString(), null, hostile, null, "completions", false, startedAt,
+            12_345L, 10_000L, 0, 0, 0, 404, hostile, "", unicode),
+        new UsageRecord(UUID.randomUUID().toString(), 9L, unicode, 3L, "chat/completions", true, startedAt + 1,
+            3_000_000_000L, -1, 1, 2, 3, 200, null, big, null)));
+    for (int i = 0; i < 40; i++) {
+      batch.add(new UsageRecord(UUID.randomUUID().toString(), 9L, "m", 3L, "embeddings", false, startedAt + 2 + i,
+          1L + i, -1, 5, 0, 5, 200, null, big + i, i + big));
+    }
+    MetricsStore metrics = new MetricsStore(db);
+    metrics.insertBatch(batch).await();
+    assertThat(metrics.count().await()).isEqualTo(batch.size());
+    for (UsageRecord r : batch) {
+      var row = db.pool().preparedQuery("SELECT * FROM metrics WHERE request_id = ?")
+          .execute(io.vertx.sqlclient.Tuple.of(r.requestId())).await().iterator().next();
+      // compared without printing: a failure message with 8 KB strings helps nobody
+      assertThat(java.util.Objects.equals(row.getString("model"), r.model())).as("model").isTrue();
+      assertThat(java.util.Objects.equals(row.getString("error"), r.error())).as("error").isTrue();
+      assertThat(java.util.Objects.equals(row.getString("input"), r.input()))
+          .as("input (%s chars stored)", row.getString("input") == null ? null : row.getString("input").length()).isTrue();
+      assertThat(java.util.Objects.equals(row.getString("choices"), r.output())).as("choices").isTrue();
+      assertThat(row.getString("endpoint")).isEqualTo(r.endpoint());
+      assertThat(row.getValue("api_key_id") == null ? null : row.getLong("api_key_id")).isEqualTo(r.apiKeyId());
+      assertThat(row.getValue("replica_id") == null ? null : row.getLong("replica_id")).isEqualTo(r.replicaId());
+      assertThat(SqlValues.bool(row, "stream")).isEqualTo(r.stream());
+      assertThat(SqlValues.instant(row, "started_at")).isEqualTo(Instant.ofEpochMilli(r.startedAtMs()));
+      assertThat(row.getLong("created")).isEqualTo(r.startedAtMs() / 1000);
+      assertThat(row.getDouble("duration")).isEqualTo(r.durationNanos() / 1e9);
+      if (r.ttftNanos() < 0) {
+        assertThat(row.getValue("time_to_first_token")).isNull();
+      } else {
+        assertThat(row.getDouble("time_to_first_token")).isEqualTo(r.ttftNanos() / 1e9);
+      }
+      assertThat(row.getInteger("total_tokens")).isEqualTo(r.totalTokens());
+      assertThat(row.getInteger("status")).isEqualTo(r.status());
+    }
+  }
+
+  @Test
   void plainStatementsAfterTransactionsAreCommitted() {
     // regression test: a transaction must not leave its pooled connection with autocommit off
     ModelStore models = new ModelStore(db);
