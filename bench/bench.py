@@ -233,20 +233,27 @@ class Bench:
             "gateway": (f"http://127.0.0.1:{GATEWAY_PORT}{PATH}", lambda: self.s.pids("sim"),
                         lambda: self.s.pids("gateway") + self.redis + self.mariadb),
         }
+        # the gateway's proxy CPU split by process: what the JVM spends, and what its Redis calls and usage rows cost
+        self.parts = {"gateway": {"jvm": lambda: self.s.pids("gateway"), "redis": lambda: self.redis,
+                                  "mariadb": lambda: self.mariadb}}
 
     def measure(self, target, conns, seconds, stream=False, model=MODEL, script="chat.lua", extra_env=None):
         url, upstream, proxy = self.targets[target]
         up, px = upstream(), proxy()
+        parts = {name: pids() for name, pids in self.parts.get(target, {}).items()}
+        before_parts = {name: cpu_seconds(pids) for name, pids in parts.items()}
         before_up, before_px = cpu_seconds(up), cpu_seconds(px)
         env = {"BENCH_KEY": self.key, "BENCH_MODEL": model, "BENCH_STREAM": "1" if stream else "0", **(extra_env or {})}
         r = wrk(url, conns, seconds, script, env)
         used_up, used_px = cpu_seconds(up) - before_up, cpu_seconds(px) - before_px
+        used_parts = {name: cpu_seconds(pids) - before_parts[name] for name, pids in parts.items()}
         n = max(r["requests"], 1)
         errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_status"] + r["errors_timeout"]
         return {"target": target, "conns": conns, "stream": stream, "model": model,
                 "rps": r["requests"] / (r["duration_us"] / 1e6), "requests": r["requests"], "errors": errors,
                 "p50_ms": r["latency_p50_us"] / 1000, "p99_ms": r["latency_p99_us"] / 1000,
-                "cpu_us_per_req": (used_up + used_px) * 1e6 / n, "proxy_cpu_us_per_req": used_px * 1e6 / n}
+                "cpu_us_per_req": (used_up + used_px) * 1e6 / n, "proxy_cpu_us_per_req": used_px * 1e6 / n,
+                "proxy_cpu_us_per_req_by_process": {name: used * 1e6 / n for name, used in used_parts.items()}}
 
 
 def median(xs):
@@ -477,7 +484,9 @@ def report(results, peak_rss, args, elapsed):
         added_gw = median([row["gateway"]["cpu_us_per_req"] - row["direct"]["cpu_us_per_req"] for row in rows])
         added_nginx = median([row["nginx"]["cpu_us_per_req"] - row["direct"]["cpu_us_per_req"] for row in rows])
         errors = sum(row[t]["errors"] for row in rows for t in row)
-        summary[mode] = {"per_target": per_target, "gateway_over_nginx": gw_nginx, "gateway_over_direct": gw_direct,
+        by_process = {name: median([row["gateway"]["proxy_cpu_us_per_req_by_process"][name] for row in rows])
+                      for name in rows[0]["gateway"].get("proxy_cpu_us_per_req_by_process", {})}
+        summary[mode] = {"gateway_cpu_us_per_req_by_process": by_process, "per_target": per_target, "gateway_over_nginx": gw_nginx, "gateway_over_direct": gw_direct,
                          "nginx_over_direct": nginx_direct, "added_cpu_us_gateway": added_gw,
                          "added_cpu_us_nginx": added_nginx, "errors": errors}
         ratios[mode] = {"gateway / nginx": gw_nginx, "gateway / direct": gw_direct, "nginx / direct": nginx_direct}
@@ -523,6 +532,13 @@ def report(results, peak_rss, args, elapsed):
                       f"nginx/direct {s['nginx_over_direct']:.2f}x; CPU added over direct: gateway "
                       f"{s['added_cpu_us_gateway']:.1f} us, nginx {s['added_cpu_us_nginx']:.1f} us; errors {s['errors']}",
                   ""]
+        parts = s.get("gateway_cpu_us_per_req_by_process")
+        if parts:
+            lines += [f"The gateway's proxy CPU by process, per request: JVM {parts['jvm']:.1f} us, Redis "
+                      f"{parts['redis']:.1f} us, MariaDB {parts['mariadb']:.1f} us (its usage rows and rate-limit "
+                      f"calls run on the servers' core too). The CPU target allows nginx's added "
+                      f"{s['added_cpu_us_nginx']:.1f} + 20 = {s['added_cpu_us_nginx'] + 20:.1f} us; Redis and MariaDB "
+                      f"alone take {parts['redis'] + parts['mariadb']:.1f} us of it.", ""]
     lines += section_rest(results, ttft_by, scale, peak_rss, targets)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(RESULTS, f"{date}.md"), "w") as f:
