@@ -153,7 +153,7 @@ public record GatewayConfig(
         new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
-            usage.getInteger("contentMaxChars", 8192)),
+            contentMaxChars(usage.getInteger("contentMaxChars", 8192))),
         new Upstream(up.getLong("connectTimeoutMs", 10_000L), up.getLong("firstByteTimeoutMs", 120_000L),
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
             up.getInteger("maxConnectionsPerReplica", 4096)),
@@ -270,6 +270,20 @@ public record GatewayConfig(
         hs.getString("gatewayCidr", d.gatewayCidr()), positive(hs, "pollIntervalMs", d.pollIntervalMs()),
         positive(hs, "vmTimeoutMs", d.vmTimeoutMs()), positive(hs, "healthTimeoutMs", d.healthTimeoutMs()),
         positive(hs, "requestTimeoutMs", d.requestTimeoutMs()));
+  }
+
+  /**
+   * Stored content goes to TEXT columns (65,535 bytes), so more than 16,383 characters (4 bytes each at worst) could
+   * not be stored whole anyway; a bound also keeps every usage row far below MariaDB's max_allowed_packet.
+   */
+  static final int MAX_CONTENT_CHARS = 16_383;
+
+  private static int contentMaxChars(int v) {
+    if (v < 0 || v > MAX_CONTENT_CHARS) {
+      throw new IllegalArgumentException("usage.contentMaxChars must be between 0 and " + MAX_CONTENT_CHARS
+          + " (metrics.input and metrics.choices are TEXT columns), not " + v);
+    }
+    return v;
   }
 
   private static long positive(JsonObject section, String name, long fallback) {
