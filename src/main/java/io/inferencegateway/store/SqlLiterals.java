@@ -2,8 +2,8 @@ package io.inferencegateway.store;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 
 /**
  * SQL literals for MariaDB/MySQL statements sent as text, built so that no value can change the statement: strings
@@ -46,27 +46,12 @@ final class SqlLiterals {
     return sql.append(value ? "TRUE" : "FALSE");
   }
 
+  private static final DateTimeFormatter DATETIME =
+      DateTimeFormatter.ofPattern("''uuuu-MM-dd HH:mm:ss.SSS''").withZone(ZoneOffset.UTC);
+
   /** A UTC DATETIME(3) literal, the same value {@link SqlValues#toDb} binds: {@code '2026-11-27 20:15:00.123'}. */
   static StringBuilder datetime(StringBuilder sql, long epochMillis) {
-    LocalDateTime t = LocalDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
-    sql.append('\'');
-    pad(sql, t.getYear(), 4).append('-');
-    pad(sql, t.getMonthValue(), 2).append('-');
-    pad(sql, t.getDayOfMonth(), 2).append(' ');
-    pad(sql, t.getHour(), 2).append(':');
-    pad(sql, t.getMinute(), 2).append(':');
-    pad(sql, t.getSecond(), 2).append('.');
-    return pad(sql, t.getNano() / 1_000_000, 3).append('\'');
-  }
-
-  private static StringBuilder pad(StringBuilder sql, int value, int digits) {
-    if (value < 0) {
-      throw new IllegalArgumentException("negative date field " + value);
-    }
-    String s = Integer.toString(value);
-    for (int i = s.length(); i < digits; i++) {
-      sql.append('0');
-    }
-    return sql.append(s);
+    DATETIME.formatTo(Instant.ofEpochMilli(epochMillis), sql);
+    return sql;
   }
 }
