@@ -167,7 +167,8 @@ public final class GatewayApp {
         Function<Vertx, RateLimiter> limiters = config.redis().url() == null ? v -> local
             : v -> new ResilientRateLimiter(
                 new RedisRateLimiter(v, new RedisLink(v, config.redis().url(), config.redis().timeoutMs()),
-                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix(), config.redis().timeoutMs()),
+                    config.limits().tokenDebitFlushMs(), config.redis().keyPrefix(), config.redis().timeoutMs(),
+                    config.limits().prefetchFraction(), config.limits().creditTtlMs()),
                 local, config.redis().onFailure(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
             new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),

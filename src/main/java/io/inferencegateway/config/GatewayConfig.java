@@ -40,7 +40,12 @@ public record GatewayConfig(
     }
   }
 
-  public record Limits(int defaultRpm, long tokenDebitFlushMs) {}
+  /**
+   * {@code prefetchFraction}: the share of a key's requests per minute that one event loop may take from Redis ahead of
+   * use, so that busy keys skip the Redis round trip (0: every request is checked in Redis); {@code creditTtlMs}: how
+   * long unused credit is kept before it goes back. See {@code RedisRateLimiter}.
+   */
+  public record Limits(int defaultRpm, long tokenDebitFlushMs, double prefetchFraction, long creditTtlMs) {}
 
   public record Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords,
                       boolean storeContent, int contentMaxChars) {}
@@ -150,7 +155,9 @@ public record GatewayConfig(
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
         new Redis(blankToNull(redis.getString("url")), onFailure, redis.getLong("timeoutMs", 250L),
             redis.getString("keyPrefix", "igw")),
-        new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L)),
+        new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L),
+            bounded("limits.prefetchFraction", limits.getDouble("prefetchFraction", 0.01), 0, 0.1),
+            (long) bounded("limits.creditTtlMs", limits.getLong("creditTtlMs", 1000L), 100, 60_000)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
             contentMaxChars(usage.getInteger("contentMaxChars", 8192))),
@@ -277,6 +284,17 @@ public record GatewayConfig(
    * not be stored whole anyway; a bound also keeps every usage row far below MariaDB's max_allowed_packet.
    */
   static final int MAX_CONTENT_CHARS = 16_383;
+
+  private static double bounded(String name, double v, double min, double max) {
+    if (!(v >= min && v <= max)) {
+      throw new IllegalArgumentException(name + " must be between " + num(min) + " and " + num(max) + ", not " + num(v));
+    }
+    return v;
+  }
+
+  private static String num(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
 
   private static int contentMaxChars(int v) {
     if (v < 0 || v > MAX_CONTENT_CHARS) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -24,15 +25,28 @@ import java.util.concurrent.ConcurrentHashMap;
  * the same arithmetic as {@link TokenBucket}, on Redis's clock so instances agree). The checks an event loop makes
  * in one turn go to Redis as one script call, so under load a round trip serves many requests. Tokens used are
  * charged after the answer, gathered per key and sent in one pipelined batch every {@code flushMs}.
+ *
+ * <p>Prefetched credit keeps the Redis round trip off the hot path for busy keys with large limits: when a key's
+ * bucket has room, the script also hands this event loop a small credit (at most {@code prefetchFraction} of the
+ * key's requests per minute, at most 1000, and at most half of what is left in the bucket), taken from the shared
+ * bucket like any request. The key's next requests spend that credit without waiting for Redis, and the credit is
+ * topped up in the background when half of it is spent. The limit still holds across instances (credit comes out of
+ * the same bucket, so no more than the limit ever passes), but near the limit another instance may refuse a request
+ * while this one holds unused credit: at most one credit per key and event loop, given back to the bucket once the
+ * key has been quiet for {@code creditTtlMs}. Keys whose credit would be under 2 requests (with the default 0.01,
+ * limits under 200 requests a minute) get none and are checked exactly, request by request. A key's tokens-per-minute
+ * limit is checked on each top-up, so credit may admit up to one credit's worth of requests after the key's tokens
+ * ran out (tokens are charged after the answer in any case).
  */
 public final class RedisRateLimiter implements RateLimiter {
 
   /**
    * Checks a batch of requests in one call, grouped by key. KEYS: for each key its requests bucket and tokens bucket.
-   * ARGV: for each key its rpm, tpm (0 = none) and how many requests of the batch are its. Returns, for each key in
-   * order, how many of them are allowed (the first ones), the retry-after ms for the rest, and what ran out. The whole
-   * batch is one atomic script, so the limits hold across every gateway on this Redis exactly as if the requests had
-   * come one by one.
+   * ARGV: for each key its rpm, tpm (0 = none), how many requests of the batch are its, and how much credit the
+   * caller would like on top. Returns, for each key in order, how many requests are allowed (the first ones), the
+   * retry-after ms for the rest, what ran out, and the credit granted (only when all of the key's requests were
+   * allowed, and at most half of what is left). The whole batch is one atomic script, so the limits hold across every
+   * gateway on this Redis exactly as if the requests had come one by one.
    */
   static final String ACQUIRE = """
       local t = redis.call('TIME')
@@ -45,10 +59,11 @@ public final class RedisRateLimiter implements RateLimiter {
         return math.min(cap, val + math.max(0, now - ts) * cap / 60000)
       end
       local out = {}
-      for i = 1, #ARGV / 3 do
+      for i = 1, #ARGV / 4 do
         local rk, tk = KEYS[2 * i - 1], KEYS[2 * i]
-        local rpm, tpm, n = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
-        local allowed, wait, what = 0, 0, 'ok'
+        local rpm, tpm = tonumber(ARGV[4 * i - 3]), tonumber(ARGV[4 * i - 2])
+        local n, want = tonumber(ARGV[4 * i - 1]), tonumber(ARGV[4 * i])
+        local allowed, wait, what, credit = 0, 0, 'ok', 0
         local tokensLeft = true
         if tpm > 0 then
           local tl = level(tk, tpm)
@@ -60,8 +75,11 @@ public final class RedisRateLimiter implements RateLimiter {
         if tokensLeft then
           local r = level(rk, rpm)
           allowed = math.min(n, math.floor(r))
-          if allowed > 0 then
-            redis.call('HSET', rk, 'v', tostring(r - allowed), 'ts', now)
+          if allowed == n and want > 0 then
+            credit = math.max(0, math.min(want, math.floor((r - n) / 2)))
+          end
+          if allowed + credit > 0 then
+            redis.call('HSET', rk, 'v', tostring(r - allowed - credit), 'ts', now)
             redis.call('PEXPIRE', rk, 120000)
           end
           if allowed < n then
@@ -71,6 +89,7 @@ public final class RedisRateLimiter implements RateLimiter {
         out[#out + 1] = allowed
         out[#out + 1] = wait
         out[#out + 1] = what
+        out[#out + 1] = credit
       end
       return out
       """;
@@ -88,8 +107,24 @@ public final class RedisRateLimiter implements RateLimiter {
       return 1
       """;
 
+  /** Gives unused credit back. KEYS: requests bucket. ARGV: rpm, requests to give back. */
+  static final String REFUND = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local cap = tonumber(ARGV[1])
+      local v = redis.call('HMGET', KEYS[1], 'v', 'ts')
+      local val = tonumber(v[1])
+      if val == nil then return 0 end
+      val = math.min(cap, val + math.max(0, now - tonumber(v[2])) * cap / 60000 + tonumber(ARGV[2]))
+      redis.call('HSET', KEYS[1], 'v', tostring(val), 'ts', now)
+      redis.call('PEXPIRE', KEYS[1], 120000)
+      return 1
+      """;
+
   private static final String ACQUIRE_SHA = sha1(ACQUIRE);
-  private static final String CHARGE_SHA = sha1(CHARGE);
+  /** Credit is never larger than this, whatever the key's limit. */
+  static final int MAX_CREDIT = 1000;
+  private static final Future<LimitDecision> ALLOWED_NOW = Future.succeededFuture(LimitDecision.ALLOWED);
 
   private final RedisLink redis;
   private final Map<Long, int[]> pendingCharges = new ConcurrentHashMap<>();
@@ -98,11 +133,25 @@ public final class RedisRateLimiter implements RateLimiter {
   private final String prefix;
   private final Context context;
   private final long timeoutMs;
+  private final double prefetchFraction;
+  private final long creditTtlMs;
+  /** This event loop's prefetched credit per key id (only this limiter's event loop touches it). */
+  private final Map<Long, Credit> credits = new HashMap<>();
+  /** Credit to give back at the next flush: key id -> {rpm, requests}. */
+  private final Map<Long, int[]> pendingRefunds = new HashMap<>();
   private List<Pending> queue = new ArrayList<>();
   private boolean flushScheduled;
 
-  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs) {
+  /**
+   * @param flushMs how often charges and unused credit go to Redis
+   * @param prefetchFraction the share of a key's requests per minute one event loop may hold as credit (0: none)
+   * @param creditTtlMs how long credit lives after its last top-up before it is given back
+   */
+  public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs,
+                          double prefetchFraction, long creditTtlMs) {
     this.timeoutMs = timeoutMs;
+    this.prefetchFraction = prefetchFraction;
+    this.creditTtlMs = creditTtlMs;
     this.vertx = vertx;
     this.prefix = prefix;
     this.context = vertx.getOrCreateContext(); // the ingress verticle's event loop: the only caller
@@ -118,18 +167,55 @@ public final class RedisRateLimiter implements RateLimiter {
     return prefix + ":rl:{" + keyId + "}:t";
   }
 
+  /** How much credit a key with this limit may hold on one event loop; under 2 means none (checked exactly). */
+  int creditSize(int rpm) {
+    int size = (int) Math.min(MAX_CREDIT, Math.floor(rpm * prefetchFraction));
+    return size >= 2 ? size : 0;
+  }
+
   @Override
   public Future<LimitDecision> acquire(long keyId, int rpm, int tpm) {
+    int tokensPerMinute = Math.max(tpm, 0);
+    int size = creditSize(rpm);
+    if (size > 0) {
+      Credit credit = credits.get(keyId);
+      if (credit != null && credit.usable(rpm, tokensPerMinute, System.currentTimeMillis())) {
+        credit.left--;
+        if (credit.left <= size / 2 && !credit.refilling) {
+          credit.refilling = true;
+          enqueue(new Pending(keyId, rpm, tokensPerMinute, null)); // a top-up in the background, no request waits
+        }
+        return ALLOWED_NOW;
+      }
+    }
     Promise<LimitDecision> promise = Promise.promise();
-    queue.add(new Pending(keyId, rpm, Math.max(tpm, 0), promise));
+    enqueue(new Pending(keyId, rpm, tokensPerMinute, promise));
+    return promise.future();
+  }
+
+  private void enqueue(Pending pending) {
+    queue.add(pending);
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> sendBatch()); // after the requests this event-loop turn is handling
     }
-    return promise.future();
   }
 
+  /** A request waiting for Redis's verdict, or (promise null) a background top-up of the key's credit. */
   private record Pending(long keyId, int rpm, int tpm, Promise<LimitDecision> promise) {}
+
+  /** Requests of a key's allowance this event loop has already taken from the shared bucket. */
+  private static final class Credit {
+    int left;
+    int rpm;
+    int tpm;
+    long expiresAtMs;
+    boolean refilling;
+
+    boolean usable(int rpm, int tpm, long now) {
+      return left > 0 && this.rpm == rpm && this.tpm == tpm && now < expiresAtMs;
+    }
+  }
 
   /** Sends every check queued during this event-loop turn as one script call (one write, one Redis round trip). */
   private void sendBatch() {
@@ -141,40 +227,126 @@ public final class RedisRateLimiter implements RateLimiter {
     for (Pending p : batch) {
       byKey.computeIfAbsent(p.keyId(), k -> new ArrayList<>(4)).add(p);
     }
-    String[] args = new String[byKey.size() * 5];
+    String[] args = new String[byKey.size() * 6];
     int k = 0;
     for (Long keyId : byKey.keySet()) {
       args[k++] = requestsKey(keyId);
       args[k++] = tokensKey(keyId);
     }
-    for (List<Pending> requests : byKey.values()) {
+    for (Map.Entry<Long, List<Pending>> e : byKey.entrySet()) {
+      List<Pending> requests = e.getValue();
       Pending last = requests.get(requests.size() - 1); // the newest limits, should a key change within the batch
       args[k++] = Integer.toString(last.rpm());
       args[k++] = Integer.toString(last.tpm());
-      args[k++] = Integer.toString(requests.size());
+      args[k++] = Integer.toString(waiting(requests));
+      args[k++] = Integer.toString(creditWanted(e.getKey(), last));
     }
     // one timer per batch, on this event loop (Future.timeout would hand every call to Netty's global thread)
     long timer = vertx.setTimer(timeoutMs, id -> {
       TimeoutException late = new TimeoutException("Redis did not answer in " + timeoutMs + " ms");
-      batch.forEach(p -> p.promise().tryFail(late));
+      fail(batch, late);
     });
     evalsha(ACQUIRE_SHA, ACQUIRE, byKey.size() * 2, args).onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.failed()) {
-        batch.forEach(p -> p.promise().tryFail(ar.cause()));
+        fail(batch, ar.cause());
         return;
       }
       Response r = ar.result();
       int i = 0;
-      for (List<Pending> requests : byKey.values()) {
-        int allowed = r.get(3 * i).toInteger();
-        LimitDecision refused = allowed >= requests.size() ? null
-            : LimitDecision.refused(r.get(3 * i + 2).toString(), r.get(3 * i + 1).toLong());
-        for (int j = 0; j < requests.size(); j++) {
-          requests.get(j).promise().tryComplete(j < allowed ? LimitDecision.ALLOWED : refused);
+      for (Map.Entry<Long, List<Pending>> e : byKey.entrySet()) {
+        List<Pending> requests = e.getValue();
+        int allowed = r.get(4 * i).toInteger();
+        String ranOut = r.get(4 * i + 2).toString();
+        LimitDecision refused = allowed >= waiting(requests) ? null
+            : LimitDecision.refused(ranOut, r.get(4 * i + 1).toLong());
+        int j = 0;
+        for (Pending p : requests) {
+          if (p.promise() != null) {
+            p.promise().tryComplete(j++ < allowed ? LimitDecision.ALLOWED : refused);
+          }
         }
+        Pending last = requests.get(requests.size() - 1);
+        credited(e.getKey(), last.rpm(), last.tpm(), r.get(4 * i + 3).toInteger(), "tokens".equals(ranOut));
         i++;
       }
+    });
+  }
+
+  private static int waiting(List<Pending> requests) {
+    int n = 0;
+    for (Pending p : requests) {
+      n += p.promise() == null ? 0 : 1;
+    }
+    return n;
+  }
+
+  /** Credit to ask for with this batch: enough to fill the key's credit up again. */
+  private int creditWanted(long keyId, Pending last) {
+    int size = creditSize(last.rpm());
+    if (size == 0) {
+      return 0;
+    }
+    Credit credit = credits.get(keyId);
+    boolean usable = credit != null && credit.usable(last.rpm(), last.tpm(), System.currentTimeMillis());
+    return usable ? Math.max(0, size - credit.left) : size;
+  }
+
+  /** Adds the credit Redis granted; credit for other limits, or for a key out of tokens, is given back. */
+  private void credited(long keyId, int rpm, int tpm, int granted, boolean outOfTokens) {
+    Credit credit = credits.get(keyId);
+    if (credit == null) {
+      if (granted == 0) {
+        return;
+      }
+      credit = new Credit();
+      credits.put(keyId, credit);
+    }
+    credit.refilling = false;
+    if (credit.rpm != rpm || credit.tpm != tpm || outOfTokens) {
+      giveBack(keyId, credit.rpm, credit.left);
+      credit.left = 0;
+    }
+    credit.rpm = rpm;
+    credit.tpm = tpm;
+    credit.left += granted;
+    credit.expiresAtMs = System.currentTimeMillis() + creditTtlMs;
+    if (credit.left == 0) {
+      credits.remove(keyId);
+    }
+  }
+
+  private void fail(List<Pending> batch, Throwable cause) {
+    for (Pending p : batch) {
+      if (p.promise() != null) {
+        p.promise().tryFail(cause);
+      } else {
+        Credit credit = credits.get(p.keyId());
+        if (credit != null) {
+          credit.refilling = false; // the next request past the half-way mark asks again
+        }
+      }
+    }
+  }
+
+  private void giveBack(long keyId, int rpm, int requests) {
+    if (requests > 0) {
+      pendingRefunds.merge(keyId, new int[] {rpm, requests}, (a, b) -> new int[] {b[0], a[1] + b[1]});
+    }
+  }
+
+  /** Credit not topped up for {@code creditTtlMs} goes back to the shared bucket, for the other instances. */
+  private void expireCredit(long now, boolean all) {
+    if (credits.isEmpty()) {
+      return;
+    }
+    credits.entrySet().removeIf(e -> {
+      Credit c = e.getValue();
+      if (all || (now >= c.expiresAtMs && !c.refilling)) {
+        giveBack(e.getKey(), c.rpm, c.left);
+        return true;
+      }
+      return false;
     });
   }
 
@@ -193,12 +365,16 @@ public final class RedisRateLimiter implements RateLimiter {
     });
   }
 
-  /** Sends the charges gathered since the last flush in one pipelined batch. */
+  /** Sends the charges gathered since the last flush, and credit that expired, in one pipelined batch. */
   public Future<Void> flushCharges() {
-    if (pendingCharges.isEmpty()) {
+    expireCredit(System.currentTimeMillis(), false);
+    if (pendingCharges.isEmpty() && pendingRefunds.isEmpty()) {
       return Future.succeededFuture();
     }
     List<Request> batch = new ArrayList<>();
+    pendingRefunds.forEach((keyId, v) ->
+        batch.add(Request.cmd(Command.EVAL).arg(REFUND).arg(1).arg(requestsKey(keyId)).arg(v[0]).arg(v[1])));
+    pendingRefunds.clear();
     for (Long keyId : List.copyOf(pendingCharges.keySet())) {
       int[] v = pendingCharges.remove(keyId);
       if (v != null) {
@@ -228,6 +404,7 @@ public final class RedisRateLimiter implements RateLimiter {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(timerId);
+    expireCredit(0, true); // unused credit goes back to the bucket for the instances that stay
     return flushCharges().recover(err -> Future.succeededFuture());
   }
 

@@ -35,7 +35,11 @@ public final class ResilientRateLimiter implements RateLimiter {
     if (down && System.currentTimeMillis() < downUntil) {
       return Future.succeededFuture(fallback(keyId, rpm, tpm));
     }
-    return shared.acquire(keyId, rpm, tpm) // the shared limiter applies the timeout itself
+    Future<LimitDecision> decided = shared.acquire(keyId, rpm, tpm); // the shared limiter applies the timeout itself
+    if (decided.succeeded() && !down) {
+      return decided; // spent from local credit: nothing to watch
+    }
+    return decided
         .map(decision -> {
           if (down) {
             down = false;

@@ -1,0 +1,180 @@
+package io.inferencegateway.limits;
+
+import io.inferencegateway.support.TestServices;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Prefetched credit against a real Redis: busy keys with large limits skip the round trip, the limit still holds
+ * across instances, and credit that is not used goes back to the shared bucket.
+ */
+class RedisCreditTest {
+
+  Vertx vertx;
+  RedisLink link;
+  String prefix;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    link = new RedisLink(vertx, TestServices.redisUrl(), 1000);
+    prefix = "igw-test-" + UUID.randomUUID();
+  }
+
+  @AfterEach
+  void tearDown() {
+    link.close().await();
+    vertx.close().await();
+  }
+
+  /** A limiter living on its own event loop, as each ingress verticle's does. */
+  final class OnLoop {
+    final Context context = vertx.getOrCreateContext();
+    final RedisRateLimiter limiter;
+
+    OnLoop(long creditTtlMs) {
+      limiter = run(() -> Future.succeededFuture(
+          new RedisRateLimiter(vertx, link, 50, prefix, 2000, 0.01, creditTtlMs)));
+    }
+
+    <T> T run(Supplier<Future<T>> action) {
+      Promise<T> done = Promise.promise();
+      context.runOnContext(v -> action.get().onComplete(done));
+      return done.future().await();
+    }
+  }
+
+  double bucketLevel(long keyId) {
+    Response v = link.send(Request.cmd(Command.HGET).arg(prefix + ":rl:{" + keyId + "}:r").arg("v")).await();
+    return v == null ? Double.NaN : Double.parseDouble(v.toString());
+  }
+
+  @Test
+  void aBusyKeySpendsItsCreditWithoutWaitingForRedis() {
+    OnLoop loop = new OnLoop(60_000);
+    long started = System.currentTimeMillis();
+    // 10,000 rpm: credit of 100 (1%), taken together with the first request
+    assertThat(loop.run(() -> loop.limiter.acquire(5, 10_000, 0)).allowed()).isTrue();
+    assertThat(bucketLevel(5)).isEqualTo(10_000 - 1 - 100);
+
+    List<Boolean> decidedAtOnce = loop.run(() -> {
+      List<Boolean> out = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        Future<LimitDecision> d = loop.limiter.acquire(5, 10_000, 0);
+        out.add(d.succeeded() && d.result().allowed());
+      }
+      return Future.succeededFuture(out);
+    });
+    assertThat(decidedAtOnce).hasSize(40).containsOnly(true);
+    // 40 of 100 spent: no top-up yet, so Redis has not been asked again
+    assertThat(bucketLevel(5)).isEqualTo(10_000 - 1 - 100);
+
+    // past half of the credit a top-up refills it in the background (the level drops by what was spent since)
+    loop.run(() -> {
+      for (int i = 0; i < 20; i++) {
+        loop.limiter.acquire(5, 10_000, 0);
+      }
+      return Future.succeededFuture();
+    });
+    awaitLevel(5, level -> level < 10_000 - 1 - 100 - 60 + (System.currentTimeMillis() - started) * 10_000 / 60_000.0,
+        "the top-up to take 60 more");
+  }
+
+  @Test
+  void twoInstancesWithCreditNeverLetMoreThanTheLimitThrough() {
+    OnLoop a = new OnLoop(60_000);
+    OnLoop b = new OnLoop(60_000);
+    int rpm = 600; // credit of 6 per instance
+    long started = System.currentTimeMillis();
+    int allowed = 0;
+    for (int round = 0; round < 100; round++) {
+      for (OnLoop loop : List.of(a, b)) {
+        List<LimitDecision> decisions = loop.run(() -> {
+          List<Future<LimitDecision>> all = new ArrayList<>();
+          for (int i = 0; i < 5; i++) {
+            all.add(loop.limiter.acquire(8, rpm, 0));
+          }
+          return Future.all(all).map(f -> f.<LimitDecision>list());
+        });
+        allowed += (int) decisions.stream().filter(LimitDecision::allowed).count();
+      }
+    }
+    long refilled = (long) Math.ceil((System.currentTimeMillis() - started) * rpm / 60_000.0);
+    // credit comes out of the shared bucket: never more than the limit (plus what refilled meanwhile) passes ...
+    assertThat(allowed).isLessThanOrEqualTo((int) (rpm + refilled));
+    // ... and at most one credit per instance (and a fraction of a request) is left unspent when the bucket runs dry
+    assertThat(allowed).isGreaterThanOrEqualTo(rpm - 2 * 6 - 1);
+  }
+
+  @Test
+  void creditThatIsNotUsedGoesBackToTheBucket() {
+    OnLoop loop = new OnLoop(200);
+    assertThat(loop.run(() -> loop.limiter.acquire(6, 10_000, 0)).allowed()).isTrue();
+    assertThat(bucketLevel(6)).isEqualTo(10_000 - 1 - 100);
+    // quiet for the credit's lifetime: the next flush gives the 100 back (the bucket refills to at most 10,000)
+    awaitLevel(6, level -> level >= 10_000 - 1, "the unused credit to come back");
+    assertThat(bucketLevel(6)).isLessThanOrEqualTo(10_000);
+  }
+
+  @Test
+  void closingGivesCreditBack() {
+    OnLoop loop = new OnLoop(60_000);
+    assertThat(loop.run(() -> loop.limiter.acquire(7, 10_000, 0)).allowed()).isTrue();
+    loop.run(() -> loop.limiter.close());
+    assertThat(bucketLevel(7)).isBetween(10_000.0 - 1, 10_000.0);
+  }
+
+  @Test
+  void aKeyOutOfTokensLosesItsCreditAtTheNextTopUp() {
+    OnLoop loop = new OnLoop(60_000);
+    assertThat(loop.run(() -> loop.limiter.acquire(9, 10_000, 50)).allowed()).isTrue(); // credit of 100
+    loop.run(() -> {
+      loop.limiter.chargeTokens(9, 50, 80); // the tokens of the key's minute are spent
+      return loop.limiter.flushCharges();
+    });
+    int admittedAfter = 0;
+    LimitDecision refused = null;
+    for (int i = 0; i < 300 && refused == null; i++) {
+      LimitDecision d = loop.run(() -> loop.limiter.acquire(9, 10_000, 50));
+      if (d.allowed()) {
+        admittedAfter++;
+      } else {
+        refused = d;
+      }
+    }
+    assertThat(refused).isNotNull();
+    assertThat(refused.limit()).isEqualTo("tokens");
+    // what the credit held when the tokens ran out, at most: the top-up at half of it notices and drops the rest
+    assertThat(admittedAfter).isLessThanOrEqualTo(100);
+  }
+
+  void awaitLevel(long keyId, java.util.function.DoublePredicate ok, String what) {
+    long deadline = System.currentTimeMillis() + 5000;
+    double level = bucketLevel(keyId);
+    while (!ok.test(level) && System.currentTimeMillis() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      level = bucketLevel(keyId);
+    }
+    assertThat(ok.test(level)).as("waited 5 s for %s; bucket level is %s", what, level).isTrue();
+  }
+}
