@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -122,8 +121,6 @@ public final class RedisRateLimiter implements RateLimiter {
       """;
 
   private static final String ACQUIRE_SHA = sha1(ACQUIRE);
-  /** Credit is never larger than this, whatever the key's limit. */
-  static final int MAX_CREDIT = 1000;
   private static final Future<LimitDecision> ALLOWED_NOW = Future.succeededFuture(LimitDecision.ALLOWED);
 
   private final RedisLink redis;
@@ -133,12 +130,8 @@ public final class RedisRateLimiter implements RateLimiter {
   private final String prefix;
   private final Context context;
   private final long timeoutMs;
-  private final double prefetchFraction;
-  private final long creditTtlMs;
-  /** This event loop's prefetched credit per key id (only this limiter's event loop touches it). */
-  private final Map<Long, Credit> credits = new HashMap<>();
-  /** Credit to give back at the next flush: key id -> {rpm, requests}. */
-  private final Map<Long, int[]> pendingRefunds = new HashMap<>();
+  /** This event loop's prefetched credit (only this limiter's event loop touches it). */
+  private final CreditBook credit;
   private List<Pending> queue = new ArrayList<>();
   private boolean flushScheduled;
 
@@ -150,8 +143,7 @@ public final class RedisRateLimiter implements RateLimiter {
   public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs,
                           double prefetchFraction, long creditTtlMs) {
     this.timeoutMs = timeoutMs;
-    this.prefetchFraction = prefetchFraction;
-    this.creditTtlMs = creditTtlMs;
+    this.credit = new CreditBook(prefetchFraction, creditTtlMs);
     this.vertx = vertx;
     this.prefix = prefix;
     this.context = vertx.getOrCreateContext(); // the ingress verticle's event loop: the only caller
@@ -167,30 +159,20 @@ public final class RedisRateLimiter implements RateLimiter {
     return prefix + ":rl:{" + keyId + "}:t";
   }
 
-  /** How much credit a key with this limit may hold on one event loop; under 2 means none (checked exactly). */
-  int creditSize(int rpm) {
-    int size = (int) Math.min(MAX_CREDIT, Math.floor(rpm * prefetchFraction));
-    return size >= 2 ? size : 0;
-  }
-
   @Override
   public Future<LimitDecision> acquire(long keyId, int rpm, int tpm) {
     int tokensPerMinute = Math.max(tpm, 0);
-    int size = creditSize(rpm);
-    if (size > 0) {
-      Credit credit = credits.get(keyId);
-      if (credit != null && credit.usable(rpm, tokensPerMinute, System.currentTimeMillis())) {
-        credit.left--;
-        if (credit.left <= size / 2 && !credit.refilling) {
-          credit.refilling = true;
-          enqueue(new Pending(keyId, rpm, tokensPerMinute, null)); // a top-up in the background, no request waits
-        }
+    switch (credit.spend(keyId, rpm, tokensPerMinute, System.currentTimeMillis())) {
+      case SPENT_TOP_UP:
+        enqueue(new Pending(keyId, rpm, tokensPerMinute, null)); // a top-up in the background, no request waits
         return ALLOWED_NOW;
-      }
+      case SPENT:
+        return ALLOWED_NOW;
+      default:
+        Promise<LimitDecision> promise = Promise.promise();
+        enqueue(new Pending(keyId, rpm, tokensPerMinute, promise));
+        return promise.future();
     }
-    Promise<LimitDecision> promise = Promise.promise();
-    enqueue(new Pending(keyId, rpm, tokensPerMinute, promise));
-    return promise.future();
   }
 
   private void enqueue(Pending pending) {
@@ -203,19 +185,6 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /** A request waiting for Redis's verdict, or (promise null) a background top-up of the key's credit. */
   private record Pending(long keyId, int rpm, int tpm, Promise<LimitDecision> promise) {}
-
-  /** Requests of a key's allowance this event loop has already taken from the shared bucket. */
-  private static final class Credit {
-    int left;
-    int rpm;
-    int tpm;
-    long expiresAtMs;
-    boolean refilling;
-
-    boolean usable(int rpm, int tpm, long now) {
-      return left > 0 && this.rpm == rpm && this.tpm == tpm && now < expiresAtMs;
-    }
-  }
 
   /** Sends every check queued during this event-loop turn as one script call (one write, one Redis round trip). */
   private void sendBatch() {
@@ -239,7 +208,7 @@ public final class RedisRateLimiter implements RateLimiter {
       args[k++] = Integer.toString(last.rpm());
       args[k++] = Integer.toString(last.tpm());
       args[k++] = Integer.toString(waiting(requests));
-      args[k++] = Integer.toString(creditWanted(e.getKey(), last));
+      args[k++] = Integer.toString(credit.wanted(e.getKey(), last.rpm(), last.tpm(), System.currentTimeMillis()));
     }
     // one timer per batch, on this event loop (Future.timeout would hand every call to Netty's global thread)
     long timer = vertx.setTimer(timeoutMs, id -> {
@@ -267,7 +236,8 @@ public final class RedisRateLimiter implements RateLimiter {
           }
         }
         Pending last = requests.get(requests.size() - 1);
-        credited(e.getKey(), last.rpm(), last.tpm(), r.get(4 * i + 3).toInteger(), "tokens".equals(ranOut));
+        credit.granted(e.getKey(), last.rpm(), last.tpm(), r.get(4 * i + 3).toInteger(), "tokens".equals(ranOut),
+            System.currentTimeMillis());
         i++;
       }
     });
@@ -281,73 +251,14 @@ public final class RedisRateLimiter implements RateLimiter {
     return n;
   }
 
-  /** Credit to ask for with this batch: enough to fill the key's credit up again. */
-  private int creditWanted(long keyId, Pending last) {
-    int size = creditSize(last.rpm());
-    if (size == 0) {
-      return 0;
-    }
-    Credit credit = credits.get(keyId);
-    boolean usable = credit != null && credit.usable(last.rpm(), last.tpm(), System.currentTimeMillis());
-    return usable ? Math.max(0, size - credit.left) : size;
-  }
-
-  /** Adds the credit Redis granted; credit for other limits, or for a key out of tokens, is given back. */
-  private void credited(long keyId, int rpm, int tpm, int granted, boolean outOfTokens) {
-    Credit credit = credits.get(keyId);
-    if (credit == null) {
-      if (granted == 0) {
-        return;
-      }
-      credit = new Credit();
-      credits.put(keyId, credit);
-    }
-    credit.refilling = false;
-    if (credit.rpm != rpm || credit.tpm != tpm || outOfTokens) {
-      giveBack(keyId, credit.rpm, credit.left);
-      credit.left = 0;
-    }
-    credit.rpm = rpm;
-    credit.tpm = tpm;
-    credit.left += granted;
-    credit.expiresAtMs = System.currentTimeMillis() + creditTtlMs;
-    if (credit.left == 0) {
-      credits.remove(keyId);
-    }
-  }
-
   private void fail(List<Pending> batch, Throwable cause) {
     for (Pending p : batch) {
       if (p.promise() != null) {
         p.promise().tryFail(cause);
       } else {
-        Credit credit = credits.get(p.keyId());
-        if (credit != null) {
-          credit.refilling = false; // the next request past the half-way mark asks again
-        }
+        credit.topUpFailed(p.keyId());
       }
     }
-  }
-
-  private void giveBack(long keyId, int rpm, int requests) {
-    if (requests > 0) {
-      pendingRefunds.merge(keyId, new int[] {rpm, requests}, (a, b) -> new int[] {b[0], a[1] + b[1]});
-    }
-  }
-
-  /** Credit not topped up for {@code creditTtlMs} goes back to the shared bucket, for the other instances. */
-  private void expireCredit(long now, boolean all) {
-    if (credits.isEmpty()) {
-      return;
-    }
-    credits.entrySet().removeIf(e -> {
-      Credit c = e.getValue();
-      if (all || (now >= c.expiresAtMs && !c.refilling)) {
-        giveBack(e.getKey(), c.rpm, c.left);
-        return true;
-      }
-      return false;
-    });
   }
 
   @Override
@@ -367,14 +278,14 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /** Sends the charges gathered since the last flush, and credit that expired, in one pipelined batch. */
   public Future<Void> flushCharges() {
-    expireCredit(System.currentTimeMillis(), false);
-    if (pendingCharges.isEmpty() && pendingRefunds.isEmpty()) {
+    credit.expire(System.currentTimeMillis(), false);
+    Map<Long, int[]> refunds = credit.takeRefunds();
+    if (pendingCharges.isEmpty() && refunds.isEmpty()) {
       return Future.succeededFuture();
     }
     List<Request> batch = new ArrayList<>();
-    pendingRefunds.forEach((keyId, v) ->
+    refunds.forEach((keyId, v) ->
         batch.add(Request.cmd(Command.EVAL).arg(REFUND).arg(1).arg(requestsKey(keyId)).arg(v[0]).arg(v[1])));
-    pendingRefunds.clear();
     for (Long keyId : List.copyOf(pendingCharges.keySet())) {
       int[] v = pendingCharges.remove(keyId);
       if (v != null) {
@@ -404,7 +315,7 @@ public final class RedisRateLimiter implements RateLimiter {
   @Override
   public Future<Void> close() {
     vertx.cancelTimer(timerId);
-    expireCredit(0, true); // unused credit goes back to the bucket for the instances that stay
+    credit.expire(0, true); // unused credit goes back to the bucket for the instances that stay
     return flushCharges().recover(err -> Future.succeededFuture());
   }
 
