@@ -140,8 +140,13 @@ public final class SseRelay {
       sawDone = true;
       return true;
     }
-    boolean hasChoices = indexOf(bytes, CHOICES, start, end) >= 0;
-    int u = indexOf(bytes, USAGE, start, end);
+    int c = indexOf(bytes, CHOICES, start, end);
+    boolean hasChoices = c >= 0;
+    // vLLM (like OpenAI) sends the usage in a last chunk whose choices are empty: a token chunk is not searched
+    // for it, which halves the bytes scanned per event (the choices key comes early, the usage key last)
+    boolean mayHaveUsage = !hasChoices
+        || emptyArrayAt(bytes, nextNonSpaceAfterColonAt(bytes, c + CHOICES.length, end), end);
+    int u = mayHaveUsage ? indexOf(bytes, USAGE, start, end) : -1;
     boolean hasUsageObject = u >= 0 && nextNonSpaceAfterColon(bytes, u + USAGE.length, end) == '{';
     if (hasChoices) {
       choiceEvents++;
@@ -208,11 +213,28 @@ public final class SseRelay {
   }
 
   private static int nextNonSpaceAfterColon(Bytes b, int from, int end) {
+    int i = nextNonSpaceAfterColonAt(b, from, end);
+    return i < end ? b.at(i) : -1;
+  }
+
+  private static int nextNonSpaceAfterColonAt(Bytes b, int from, int end) {
     int i = from;
     while (i < end && (b.at(i) == ' ' || b.at(i) == ':')) {
       i++;
     }
-    return i < end ? b.at(i) : -1;
+    return i;
+  }
+
+  /** Whether an empty JSON array ({@code []}, spaces allowed inside) starts at {@code i}. */
+  private static boolean emptyArrayAt(Bytes b, int i, int end) {
+    if (i >= end || b.at(i) != '[') {
+      return false;
+    }
+    int j = i + 1;
+    while (j < end && (b.at(j) == ' ' || b.at(j) == '\n' || b.at(j) == '\r' || b.at(j) == '\t')) {
+      j++;
+    }
+    return j < end && b.at(j) == ']';
   }
 
   private static boolean startsWith(Bytes b, int start, int end, byte[] prefix) {

@@ -62,6 +62,24 @@ class SseRelayTest {
   }
 
   @Test
+  void usageIsTakenFromTheChunkWithEmptyChoicesNotFromTokenChunks() {
+    // continuous usage stats put a running usage on every token chunk; the final chunk (empty choices, spaced here
+    // as some servers write it) carries the total
+    String running = "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}],"
+        + "\"usage\":{\"prompt_tokens\":9,\"total_tokens\":10,\"completion_tokens\":1}}\n\n";
+    String last = "data: {\"id\":\"c1\",\"choices\": [ ],\"usage\": {\"prompt_tokens\":9,\"total_tokens\":11,"
+        + "\"completion_tokens\":2}}\n\n";
+    StringBuilder sent = new StringBuilder();
+    SseRelay relay = new SseRelay(false, false, b -> sent.append(b));
+    relay.feed(Buffer.buffer(running + running));
+    assertThat(relay.usage()).isNull();
+    relay.feed(Buffer.buffer(last + DONE));
+    assertThat(relay.usage().getInteger("completion_tokens")).isEqualTo(2);
+    assertThat(sent.toString()).isEqualTo(running + running + DONE); // the usage chunk hidden, token chunks not
+    assertThat(relay.choiceEvents()).isEqualTo(2);
+  }
+
+  @Test
   void completeEventsAreForwardedBeforeTheStreamEnds() {
     List<Buffer> out = new ArrayList<>();
     SseRelay relay = new SseRelay(false, false, out::add);
