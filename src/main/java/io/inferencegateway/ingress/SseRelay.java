@@ -21,6 +21,7 @@ public final class SseRelay {
   private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CHOICES = "\"choices\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DATA_FIELD = "data:".getBytes(StandardCharsets.US_ASCII);
 
   private final boolean forwardUsageChunk;
   private final boolean captureContent;
@@ -190,24 +191,45 @@ public final class SseRelay {
     }
   }
 
-  /** The JSON of an event's data lines, or null if it has none or is not JSON. */
+  /**
+   * The JSON of an event's data lines, or null if it has none or is not JSON. An event of one data line (what vLLM
+   * sends) is parsed straight from the bytes; several data lines are joined with newlines, as SSE defines.
+   */
   static JsonObject parseData(Buffer b, int start, int end) {
-    String text = b.getString(start, end, "UTF-8");
-    StringBuilder data = new StringBuilder();
-    for (String line : text.split("\r?\n")) {
-      if (line.startsWith("data:")) {
-        if (data.length() > 0) {
-          data.append('\n');
-        }
-        data.append(line.substring(line.startsWith("data: ") ? 6 : 5));
+    Bytes bytes = Bytes.of(b);
+    int firstFrom = -1;
+    int firstTo = -1;
+    StringBuilder joined = null;
+    int i = start;
+    while (i < end) {
+      int eol = i;
+      while (eol < end && bytes.at(eol) != '\n') {
+        eol++;
       }
+      int lineEnd = eol > i && bytes.at(eol - 1) == '\r' ? eol - 1 : eol;
+      if (startsWith(bytes, i, lineEnd, DATA_FIELD)) {
+        int from = i + DATA_FIELD.length;
+        if (from < lineEnd && bytes.at(from) == ' ') {
+          from++;
+        }
+        if (firstFrom < 0) {
+          firstFrom = from;
+          firstTo = lineEnd;
+        } else {
+          if (joined == null) {
+            joined = new StringBuilder(b.getString(firstFrom, firstTo, "UTF-8"));
+          }
+          joined.append('\n').append(b.getString(from, lineEnd, "UTF-8"));
+        }
+      }
+      i = eol + 1;
     }
-    if (data.length() == 0 || data.charAt(0) != '{') {
+    if (firstFrom < 0 || firstFrom >= firstTo || bytes.at(firstFrom) != '{') {
       return null;
     }
     try {
-      return new JsonObject(data.toString());
-    } catch (DecodeException e) {
+      return joined == null ? new JsonObject(b.slice(firstFrom, firstTo)) : new JsonObject(joined.toString());
+    } catch (DecodeException | ClassCastException e) {
       return null;
     }
   }

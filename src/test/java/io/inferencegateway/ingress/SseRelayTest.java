@@ -80,6 +80,28 @@ class SseRelayTest {
   }
 
   @Test
+  void anEventsDataLinesAreReadAsSseDefinesThem() {
+    assertThat(data("data: {\"a\":1}\n\n").getInteger("a")).isEqualTo(1);
+    assertThat(data("data:{\"a\":2}\r\n\r\n").getInteger("a")).isEqualTo(2); // no space, CRLF
+    assertThat(data(": a comment\nevent: message\nid: 7\ndata: {\"a\":3}\n\n").getInteger("a")).isEqualTo(3);
+    // several data lines are one value joined by newlines
+    var joined = data("data: {\"a\":\ndata: 4, \"b\": \"x\"}\n\n");
+    assertThat(joined.getInteger("a")).isEqualTo(4);
+    assertThat(joined.getString("b")).isEqualTo("x");
+    assertThat(data("data: [DONE]\n\n")).isNull();
+    assertThat(data("data: {not json\n\n")).isNull();
+    assertThat(data("event: ping\n\n")).isNull();
+    // an event in the middle of a read: only its own bytes count
+    String two = "data: {\"a\":5}\n\ndata: {\"a\":6}\n\n";
+    int second = two.indexOf("data", 1);
+    assertThat(SseRelay.parseData(Buffer.buffer(two), second, two.length()).getInteger("a")).isEqualTo(6);
+  }
+
+  private static io.vertx.core.json.JsonObject data(String event) {
+    return SseRelay.parseData(Buffer.buffer(event), 0, event.length());
+  }
+
+  @Test
   void completeEventsAreForwardedBeforeTheStreamEnds() {
     List<Buffer> out = new ArrayList<>();
     SseRelay relay = new SseRelay(false, false, out::add);
