@@ -36,8 +36,8 @@ public final class ResilientRateLimiter implements RateLimiter {
       return Future.succeededFuture(fallback(keyId, rpm, tpm));
     }
     Future<LimitDecision> decided = shared.acquire(keyId, rpm, tpm); // the shared limiter applies the timeout itself
-    if (decided.succeeded() && !down) {
-      return decided; // spent from local credit: nothing to watch
+    if (decided.succeeded()) {
+      return decided; // spent from credit taken earlier: says nothing about whether Redis is up now
     }
     return decided
         .map(decision -> {

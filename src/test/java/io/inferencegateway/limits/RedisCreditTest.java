@@ -163,6 +163,37 @@ class RedisCreditTest {
     assertThat(admittedAfter).isLessThanOrEqualTo(100);
   }
 
+  @Test
+  void spendingCreditWhileRedisIsDownDoesNotMarkRedisAsBack() throws InterruptedException {
+    java.net.URI redis = java.net.URI.create(TestServices.redisUrl());
+    io.inferencegateway.support.TcpProxy proxy =
+        new io.inferencegateway.support.TcpProxy(vertx, redis.getHost(), redis.getPort() < 0 ? 6379 : redis.getPort())
+            .start();
+    RedisLink viaProxy = new RedisLink(vertx, "redis://127.0.0.1:" + proxy.port(), 200);
+    Context context = vertx.getOrCreateContext();
+    try {
+      ResilientRateLimiter limiter = onContext(context, () -> Future.succeededFuture(new ResilientRateLimiter(
+          new RedisRateLimiter(vertx, viaProxy, 50, prefix, 200, 0.01, 60_000), new LocalRateLimiter(), "local",
+          new io.micrometer.core.instrument.simple.SimpleMeterRegistry().counter("failures"))));
+      assertThat(onContext(context, () -> limiter.acquire(1, 10_000, 0)).allowed()).isTrue(); // and a credit of 100
+      proxy.stop();
+      onContext(context, () -> limiter.acquire(2, 10_000, 0)); // a key without credit finds Redis gone
+      assertThat(limiter.isDown()).isTrue();
+      Thread.sleep(1100); // past the pause after a failure: the next checks go to the Redis limiter again
+      assertThat(onContext(context, () -> limiter.acquire(1, 10_000, 0)).allowed()).isTrue(); // spent from credit
+      assertThat(limiter.isDown()).as("credit spent locally proves nothing about Redis").isTrue();
+    } finally {
+      proxy.stop();
+      viaProxy.close().await();
+    }
+  }
+
+  static <T> T onContext(Context context, Supplier<Future<T>> action) {
+    Promise<T> done = Promise.promise();
+    context.runOnContext(v -> action.get().onComplete(done));
+    return done.future().await();
+  }
+
   void awaitLevel(long keyId, java.util.function.DoublePredicate ok, String what) {
     long deadline = System.currentTimeMillis() + 5000;
     double level = bucketLevel(keyId);
