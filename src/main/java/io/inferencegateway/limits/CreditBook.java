@@ -6,9 +6,10 @@ import java.util.Map;
 /**
  * The requests of each key's allowance that one event loop has already taken from the shared Redis bucket, to spend
  * without asking Redis (see {@link RedisRateLimiter}). A key's credit is at most {@code prefetchFraction} of its
- * requests per minute and at most {@link #MAX_CREDIT}; under 2 it gets none. Credit is topped up when half of it is
- * spent, and given back when it has not been topped up for {@code ttlMs}, when the key's limits change, or when the
- * key runs out of tokens. Not thread-safe: the limiter's event loop owns it.
+ * requests per minute and at most {@link #MAX_CREDIT}; under 2 it gets none. A key gets credit from its second check
+ * within {@code ttlMs} on: most of many rarely used keys would otherwise take credit only to give it back. Credit is
+ * topped up when half of it is spent, and given back when it has not been topped up for {@code ttlMs}, when the key's
+ * limits change, or when the key runs out of tokens. Not thread-safe: the limiter's event loop owns it.
  */
 public final class CreditBook {
 
@@ -64,14 +65,25 @@ public final class CreditBook {
     return Spend.SPENT;
   }
 
-  /** Credit to ask Redis for along with a check of this key: enough to fill it up again. */
+  /**
+   * Credit to ask Redis for along with a check of this key: none the first time the key is seen in {@code ttlMs},
+   * else enough to fill its credit up again.
+   */
   public int wanted(long keyId, int rpm, int tpm, long now) {
     int size = size(rpm);
     if (size == 0) {
       return 0;
     }
     Credit credit = credits.get(keyId);
-    return credit != null && credit.usable(rpm, tpm, now) ? Math.max(0, size - credit.left) : size;
+    if (credit == null) {
+      credit = new Credit(); // seen once: remembered (with no credit) for ttlMs
+      credit.rpm = rpm;
+      credit.tpm = tpm;
+      credit.expiresAtMs = now + ttlMs;
+      credits.put(keyId, credit);
+      return 0;
+    }
+    return credit.usable(rpm, tpm, now) ? Math.max(0, size - credit.left) : size;
   }
 
   /** Adds what Redis granted; credit held for other limits, or for a key out of tokens, is given back. */
@@ -93,9 +105,6 @@ public final class CreditBook {
     credit.tpm = tpm;
     credit.left += granted;
     credit.expiresAtMs = now + ttlMs;
-    if (credit.left == 0) {
-      credits.remove(keyId);
-    }
   }
 
   /** A top-up got no answer: the next request past the half-way mark asks again. */

@@ -25,8 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * in one turn go to Redis as one script call, so under load a round trip serves many requests. Tokens used are
  * charged after the answer, gathered per key and sent in one pipelined batch every {@code flushMs}.
  *
- * <p>Prefetched credit keeps the Redis round trip off the hot path for busy keys with large limits: when a key's
- * bucket has room, the script also hands this event loop a small credit (at most {@code prefetchFraction} of the
+ * <p>Prefetched credit keeps the Redis round trip off the hot path for busy keys with large limits: from a key's
+ * second check within {@code creditTtlMs} on (a key used once in a while takes none), when its bucket has room, the
+ * script also hands this event loop a small credit (at most {@code prefetchFraction} of the
  * key's requests per minute, at most 1000, and at most half of what is left in the bucket), taken from the shared
  * bucket like any request. The key's next requests spend that credit without waiting for Redis, and the credit is
  * topped up in the background when half of it is spent. The limit still holds across instances (credit comes out of

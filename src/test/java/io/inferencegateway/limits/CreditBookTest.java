@@ -23,7 +23,8 @@ class CreditBookTest {
   @Test
   void aKeyWithoutCreditAsksForAFullOneAndSpendsItUntilATopUpIsDue() {
     assertThat(book.spend(1, 10_000, 0, 0)).isEqualTo(CreditBook.Spend.NONE);
-    assertThat(book.wanted(1, 10_000, 0, 0)).isEqualTo(100);
+    assertThat(book.wanted(1, 10_000, 0, 0)).as("first check: no credit").isZero();
+    assertThat(book.wanted(1, 10_000, 0, 0)).as("second check: a full credit").isEqualTo(100);
     book.granted(1, 10_000, 0, 100, false, 0);
     for (int i = 0; i < 49; i++) {
       assertThat(book.spend(1, 10_000, 0, 10)).isEqualTo(CreditBook.Spend.SPENT);
@@ -33,6 +34,17 @@ class CreditBookTest {
     assertThat(book.wanted(1, 10_000, 0, 10)).isEqualTo(51);
     book.granted(1, 10_000, 0, 51, false, 20);
     assertThat(book.left(1)).isEqualTo(100);
+    assertThat(book.takeRefunds()).isEmpty();
+  }
+
+  @Test
+  void aKeyCheckedLessThanOnceInItsCreditLifetimeNeverTakesCredit() {
+    assertThat(book.wanted(1, 10_000, 0, 0)).isZero();
+    book.granted(1, 10_000, 0, 0, false, 0);
+    book.expire(1000, false);
+    assertThat(book.wanted(1, 10_000, 0, 1200)).isZero();
+    book.granted(1, 10_000, 0, 0, false, 1200);
+    assertThat(book.wanted(1, 10_000, 0, 1500)).as("seen again within its lifetime").isEqualTo(100);
     assertThat(book.takeRefunds()).isEmpty();
   }
 
