@@ -25,18 +25,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * in one turn go to Redis as one script call, so under load a round trip serves many requests. Tokens used are
  * charged after the answer, gathered per key and sent in one pipelined batch every {@code flushMs}.
  *
- * <p>Prefetched credit keeps the Redis round trip off the hot path for busy keys with large limits: from a key's
- * second check within {@code creditTtlMs} on (a key used once in a while takes none), when its bucket has room, the
- * script also hands this event loop a small credit (at most {@code prefetchFraction} of the
- * key's requests per minute, at most 1000, and at most half of what is left in the bucket), taken from the shared
- * bucket like any request. The key's next requests spend that credit without waiting for Redis, and the credit is
- * topped up in the background when half of it is spent. The limit still holds across instances (credit comes out of
- * the same bucket, so no more than the limit ever passes), but near the limit another instance may refuse a request
- * while this one holds unused credit: at most one credit per key and event loop, given back to the bucket once the
- * key has been quiet for {@code creditTtlMs}. Keys whose credit would be under 2 requests (with the default 0.01,
- * limits under 200 requests a minute) get none and are checked exactly, request by request. A key's tokens-per-minute
- * limit is checked on each top-up, so credit may admit up to one credit's worth of requests after the key's tokens
- * ran out (tokens are charged after the answer in any case).
+ * <p>Prefetched credit keeps the Redis round trip off the hot path for busy keys with large limits: from a key's second
+ * check within {@code creditTtlMs} on (a key used once in a while takes none), when its bucket has room, the script
+ * also hands this event loop a small credit (at most {@code prefetchFraction} of the key's requests per minute, at most
+ * 1000, and at most half of what is left in the bucket), taken from the shared bucket like any request. The key's next
+ * requests spend that credit without waiting for Redis, and the credit is topped up in the background when half of it
+ * is spent. The limit still holds across instances (credit comes out of the same bucket, so no more than the limit ever
+ * passes), but near the limit another instance may refuse a request while this one holds unused credit: at most one
+ * credit per key and event loop, given back to the bucket once the key has been quiet for {@code creditTtlMs}. Keys
+ * whose credit would be under 2 requests (with the default 0.01, limits under 200 requests a minute) get none and are
+ * checked exactly, request by request. A key's tokens-per-minute limit is checked on each top-up, so credit may admit
+ * up to one credit's worth of requests after the key's tokens ran out (tokens are charged after the answer in any
+ * case).
  */
 public final class RedisRateLimiter implements RateLimiter {
 
