@@ -41,6 +41,21 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RedisRateLimiter implements RateLimiter {
 
   /**
+   * What every script starts with: Redis's clock in ms, and a bucket's level now (full when it has no entry, refilled
+   * at {@code cap} per minute since it was last written, never above {@code cap}).
+   */
+  private static final String BUCKETS = """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local function level(key, cap)
+        local v = redis.call('HMGET', key, 'v', 'ts')
+        local val = tonumber(v[1])
+        if val == nil then return cap end
+        return math.min(cap, val + math.max(0, now - tonumber(v[2])) * cap / 60000)
+      end
+      """;
+
+  /**
    * Checks a batch of requests in one call, grouped by key. KEYS: for each key its requests bucket and tokens bucket.
    * ARGV: for each key its rpm, tpm (0 = none), how many requests of the batch are its, and how much credit the
    * caller would like on top. Returns, for each key in order, how many requests are allowed (the first ones), the
@@ -48,16 +63,7 @@ public final class RedisRateLimiter implements RateLimiter {
    * allowed, and at most half of what is left). The whole batch is one atomic script, so the limits hold across every
    * gateway on this Redis exactly as if the requests had come one by one.
    */
-  static final String ACQUIRE = """
-      local t = redis.call('TIME')
-      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-      local function level(key, cap)
-        local v = redis.call('HMGET', key, 'v', 'ts')
-        local val = tonumber(v[1])
-        if val == nil then return cap end
-        local ts = tonumber(v[2])
-        return math.min(cap, val + math.max(0, now - ts) * cap / 60000)
-      end
+  static final String ACQUIRE = BUCKETS + """
       local out = {}
       for i = 1, #ARGV / 4 do
         local rk, tk = KEYS[2 * i - 1], KEYS[2 * i]
@@ -95,27 +101,17 @@ public final class RedisRateLimiter implements RateLimiter {
       """;
 
   /** KEYS: tokens bucket. ARGV: tpm, tokens used. */
-  static final String CHARGE = """
-      local t = redis.call('TIME')
-      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-      local cap = tonumber(ARGV[1])
-      local v = redis.call('HMGET', KEYS[1], 'v', 'ts')
-      local val = tonumber(v[1])
-      if val == nil then val = cap else val = math.min(cap, val + math.max(0, now - tonumber(v[2])) * cap / 60000) end
+  static final String CHARGE = BUCKETS + """
+      local val = level(KEYS[1], tonumber(ARGV[1]))
       redis.call('HSET', KEYS[1], 'v', tostring(val - tonumber(ARGV[2])), 'ts', now)
       redis.call('PEXPIRE', KEYS[1], 120000)
       return 1
       """;
 
-  /** Gives unused credit back. KEYS: requests bucket. ARGV: rpm, requests to give back. */
-  static final String REFUND = """
-      local t = redis.call('TIME')
-      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  /** Gives unused credit back, never above a full bucket. KEYS: requests bucket. ARGV: rpm, requests to give back. */
+  static final String REFUND = BUCKETS + """
       local cap = tonumber(ARGV[1])
-      local v = redis.call('HMGET', KEYS[1], 'v', 'ts')
-      local val = tonumber(v[1])
-      if val == nil then return 0 end
-      val = math.min(cap, val + math.max(0, now - tonumber(v[2])) * cap / 60000 + tonumber(ARGV[2]))
+      local val = math.min(cap, level(KEYS[1], cap) + tonumber(ARGV[2]))
       redis.call('HSET', KEYS[1], 'v', tostring(val), 'ts', now)
       redis.call('PEXPIRE', KEYS[1], 120000)
       return 1
