@@ -1,6 +1,5 @@
 package io.inferencegateway.admin;
 
-import io.inferencegateway.GatewayApp;
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.ingress.IngressFailure;
@@ -56,11 +55,6 @@ public final class AdminApi {
     this.config = config;
     this.throttle = LoginThrottle.standard(config.console().loginFreeAttempts());
     this.openApi = readOpenApi();
-  }
-
-  /** One admin API per gateway process: the login throttle and session secret are shared by all event loops. */
-  public static GatewayApp.RouterMount mounter(GatewayConfig config) {
-    return create(config)::mount;
   }
 
   /** One admin API per gateway process: mount it on each router; it also checks tokens for other entry points. */

@@ -6,14 +6,10 @@ package io.inferencegateway.auth;
  */
 public final class AdminAuth {
 
-  private volatile String adminKeyHash;
+  private final String adminKeyHash;
 
   public AdminAuth(String adminKeyHash) {
     this.adminKeyHash = adminKeyHash;
-  }
-
-  public void setAdminKeyHash(String hash) {
-    this.adminKeyHash = hash;
   }
 
   /** True if the bearer token is the admin key. */

@@ -118,10 +118,6 @@ public final class KeyCache {
     }
   }
 
-  public int size() {
-    return byHash.size();
-  }
-
   /** A bounded, time-limited set of hashes known not to exist. */
   static final class NegativeCache {
     private final int max;

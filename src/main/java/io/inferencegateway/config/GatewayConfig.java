@@ -3,7 +3,6 @@ package io.inferencegateway.config;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Everything the gateway can be told, read once at start-up. Defaults live in {@code conf/config.json};
@@ -344,9 +343,5 @@ public record GatewayConfig(
     return "GatewayConfig[http=" + http + ", database=" + (database.url == null ? "embedded:" + database.dataDir : "mysql")
         + ", redis=" + (redis.url == null ? "none" : "configured") + ", adminApiKey=" + (adminApiKey == null ? "unset" : "set")
         + ", hyperstack=" + (hyperstack.apiKey == null ? "unset" : "set") + "]";
-  }
-
-  public boolean sameSecrets(GatewayConfig other) {
-    return Objects.equals(adminApiKey, other.adminApiKey) && Objects.equals(appPassword, other.appPassword);
   }
 }

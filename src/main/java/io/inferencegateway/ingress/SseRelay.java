@@ -29,7 +29,6 @@ public final class SseRelay {
 
   private Buffer pending;
   private boolean sawDone;
-  private boolean sawEvent;
   private int choiceEvents;
   private JsonObject usage;
   private String upstreamError;
@@ -136,7 +135,6 @@ public final class SseRelay {
 
   /** Notes what the event says; returns false if it must not reach the client. */
   private boolean inspect(Buffer b, Bytes bytes, int start, int end) {
-    sawEvent = true;
     if (startsWith(bytes, start, end, DONE)) {
       sawDone = true;
       return true;
@@ -356,10 +354,6 @@ public final class SseRelay {
 
   public boolean sawDone() {
     return sawDone;
-  }
-
-  public boolean sawEvent() {
-    return sawEvent;
   }
 
   /** Events that carried choices: about one token each in vLLM's streams. */

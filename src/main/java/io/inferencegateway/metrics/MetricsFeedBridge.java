@@ -184,10 +184,5 @@ public final class MetricsFeedBridge {
         vertx.cancelTimer(e.timer());
       }
     }
-
-    /** Sockets with a pending expiry (for tests). */
-    int tracked() {
-      return expiries.size();
-    }
   }
 }

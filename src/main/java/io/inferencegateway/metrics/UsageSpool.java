@@ -60,11 +60,6 @@ final class UsageSpool {
     return appender;
   }
 
-  /** Whether any record is waiting in a file. */
-  Future<Boolean> hasRecords() {
-    return files().map(list -> !list.isEmpty());
-  }
-
   /** Files to drain, oldest first; the current file only if it is not empty. */
   private Future<List<String>> files() {
     FileSystem fs = vertx.fileSystem();

@@ -22,10 +22,6 @@ public final class ReplicaRouter {
     this.settings = settings;
   }
 
-  public GatewayConfig.Router settings() {
-    return settings;
-  }
-
   public Choice choose(ModelRoute model, RouteHints hints) {
     return choose(model, hints, System.currentTimeMillis(), RANDOM);
   }

@@ -48,11 +48,6 @@ public final class ModelStore {
         .execute(Tuple.of(id)).map(rows -> models(rows).stream().findFirst());
   }
 
-  public Future<Boolean> setRoutingStrategy(long modelId, String strategy) {
-    return db.pool().preparedQuery("UPDATE llm_models SET routing_strategy = ? WHERE id = ?")
-        .execute(Tuple.of(strategy, modelId)).map(rows -> rows.rowCount() > 0);
-  }
-
   /** Deletes the model with its replicas and their security rules, in one transaction. */
   public Future<Boolean> deleteModel(long id) {
     return db.inTransaction(conn -> conn
@@ -129,11 +124,6 @@ public final class ModelStore {
   public Future<Boolean> updateRateLimit(long replicaId, Integer rateLimit) {
     return db.pool().preparedQuery("UPDATE replicas SET rate_limit = ?, updated_at = ? WHERE id = ?")
         .execute(Tuple.of(rateLimit, SqlValues.toDb(Instant.now()), replicaId)).map(rows -> rows.rowCount() > 0);
-  }
-
-  public Future<Boolean> updateWeight(long replicaId, Integer weight) {
-    return db.pool().preparedQuery("UPDATE replicas SET weight = ?, updated_at = ? WHERE id = ?")
-        .execute(Tuple.of(weight, SqlValues.toDb(Instant.now()), replicaId)).map(rows -> rows.rowCount() > 0);
   }
 
   /** Records provisioning progress: the VM id once known, then the endpoint and SUCCESS, or FAILED with a reason. */
