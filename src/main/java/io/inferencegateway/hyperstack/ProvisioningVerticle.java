@@ -4,22 +4,18 @@ import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.UpstreamTarget;
+import io.inferencegateway.routing.VllmProbe;
 import io.inferencegateway.store.ModelRow;
 import io.inferencegateway.store.ModelStore;
 import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.store.SecurityRuleRow;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,7 +79,8 @@ public final class ProvisioningVerticle extends VerticleBase {
   private final GatewayConfig.Hyperstack config;
   private final Map<Long, Job> jobs = new HashMap<>();
   private HyperstackClient hyperstack;
-  private HttpClient probe;
+  private HttpClient probeClient;
+  private VllmProbe probe;
   private long timer = -1;
   private boolean resumed;
 
@@ -133,8 +130,9 @@ public final class ProvisioningVerticle extends VerticleBase {
       return Future.join(consumer.completion(), warn);
     }
     hyperstack = new HyperstackClient(vertx, config);
-    probe = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) PROBE_TIMEOUT_MS).setKeepAlive(false),
-        new PoolOptions().setHttp1MaxSize(4));
+    probeClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) PROBE_TIMEOUT_MS)
+            .setKeepAlive(false), new PoolOptions().setHttp1MaxSize(4));
+    probe = new VllmProbe(probeClient, PROBE_TIMEOUT_MS);
     timer = vertx.setPeriodic(config.pollIntervalMs(), id -> tick());
     if (config.gatewayCidr().equals("0.0.0.0/0")) {
       log.info("Hyperstack provisioning is on; replica VMs open their vLLM port to 0.0.0.0/0"
@@ -154,7 +152,7 @@ public final class ProvisioningVerticle extends VerticleBase {
     if (hyperstack != null) {
       hyperstack.close();
     }
-    return probe == null ? Future.succeededFuture() : probe.close();
+    return probeClient == null ? Future.succeededFuture() : probeClient.close();
   }
 
   // ---- commands
@@ -481,16 +479,16 @@ public final class ProvisioningVerticle extends VerticleBase {
       return marked.compose(v -> ensureRules(job, row, vm)).compose(v -> {
         publish(job, row, WAITING_FOR_VLLM, "VM " + vmId + " is ACTIVE at " + ip + "; waiting for vLLM on "
             + endpoint + "/health", vm.status());
-        return probeVllm(endpoint, model).transform(probed -> {
+        return probe.ready(UpstreamTarget.parse(endpoint), model).transform(probed -> {
           if (job.stopped) {
             return done();
           }
           if (probed.succeeded()) {
             return succeed(job, row, vm, endpoint);
           }
-          if (probed.cause() instanceof WrongModel wrong) {
+          if (probed.cause() instanceof VllmProbe.NotReady notReady && notReady.wrongModel()) {
             // vLLM lists models only once loaded: another model will not turn into this one by waiting.
-            return fail(job, row, "vLLM at " + endpoint + " " + wrong.getMessage()
+            return fail(job, row, "vLLM at " + endpoint + " " + notReady.getMessage()
                 + " (check --model or --served-model-name in the run command)");
           }
           job.lastError = describe(probed.cause());
@@ -582,59 +580,6 @@ public final class ProvisioningVerticle extends VerticleBase {
   }
 
   // ---- vLLM readiness
-
-  /** Succeeds when {@code /health} answers 200 and {@code /v1/models} lists {@code model}. */
-  private Future<Void> probeVllm(String endpoint, String model) {
-    UpstreamTarget target = UpstreamTarget.parse(endpoint);
-    return get(target, "/health").compose(health -> {
-      if (health.status() != 200) {
-        return Future.failedFuture("/health answered HTTP " + health.status());
-      }
-      return get(target, "/v1/models");
-    }).compose(models -> {
-      if (models.status() != 200) {
-        return Future.failedFuture("/v1/models answered HTTP " + models.status());
-      }
-      List<String> served = servedModels(models.body());
-      if (model == null || served.contains(model)) {
-        return Future.succeededFuture();
-      }
-      return Future.failedFuture(new WrongModel("serves " + served + ", not " + model));
-    });
-  }
-
-  /** vLLM answers, but for other models than the replica's. */
-  private static final class WrongModel extends RuntimeException {
-    WrongModel(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  private record Reply(int status, Buffer body) {}
-
-  private Future<Reply> get(UpstreamTarget target, String path) {
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
-        .setPort(target.port()).setSsl(target.ssl()).setURI(target.uri(path)).setTimeout(PROBE_TIMEOUT_MS);
-    return probe.request(options).compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
-  }
-
-  private static List<String> servedModels(Buffer body) {
-    List<String> out = new ArrayList<>();
-    try {
-      JsonArray data = new JsonObject(body).getJsonArray("data");
-      if (data != null) {
-        for (Object o : data) {
-          if (o instanceof JsonObject m && m.getString("id") != null) {
-            out.add(m.getString("id"));
-          }
-        }
-      }
-    } catch (DecodeException | ClassCastException e) {
-      // not the OpenAI list shape: nothing served
-    }
-    return out;
-  }
 
   // ---- helpers
 

@@ -6,17 +6,12 @@ import io.inferencegateway.routing.LoadReport;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.ModelRoute;
 import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.routing.VllmProbe;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +32,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private final GatewayConfig.Health health;
   private final GatewayConfig.Router router;
   private HttpClient client;
+  private VllmProbe probe;
   private long healthTimer;
   private long scrapeTimer;
   private boolean checking;
@@ -53,6 +49,7 @@ public final class SchedulerVerticle extends VerticleBase {
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
             .setConnectTimeout((int) health.timeoutMs()),
         new PoolOptions().setHttp1MaxSize(2));
+    probe = new VllmProbe(client, health.timeoutMs());
     healthTimer = vertx.setPeriodic(health.intervalMs(), id -> checkAll());
     scrapeTimer = vertx.setPeriodic(router.scrapeIntervalMs(), id -> scrapeAll());
     return Future.succeededFuture();
@@ -75,43 +72,18 @@ public final class SchedulerVerticle extends VerticleBase {
   }
 
   private Future<Void> check(String model, ReplicaState r) {
-    return get(r, "/health")
-        .compose(resp -> resp.status() == 200 ? get(r, "/v1/models")
-            : Future.failedFuture("health check answered HTTP " + resp.status()))
-        .compose(resp -> servesModel(resp, model) ? Future.succeededFuture()
-            : Future.failedFuture("/v1/models does not list " + model))
-        .transform(ar -> {
-          String error = ar.succeeded() ? null : describe(ar.cause());
-          if (r.markHealth(error == null, error)) {
-            if (error == null) {
-              log.info("Replica {} ({}) is up", r.id(), r.target().baseUrl());
-            } else {
-              log.warn("Replica {} ({}) is down: {}", r.id(), r.target().baseUrl(), error);
-            }
-            vertx.eventBus().publish(Addresses.REPLICAS_STATE, r.stateJson());
-          }
-          return Future.succeededFuture();
-        });
-  }
-
-  private static boolean servesModel(Reply reply, String model) {
-    if (reply.status() != 200) {
-      return false;
-    }
-    try {
-      JsonArray data = new JsonObject(reply.body()).getJsonArray("data");
-      if (data == null) {
-        return false;
-      }
-      for (Object o : data) {
-        if (o instanceof JsonObject m && model.equals(m.getString("id"))) {
-          return true;
+    return probe.ready(r.target(), model).transform(ar -> {
+      String error = ar.succeeded() ? null : describe(ar.cause());
+      if (r.markHealth(error == null, error)) {
+        if (error == null) {
+          log.info("Replica {} ({}) is up", r.id(), r.target().baseUrl());
+        } else {
+          log.warn("Replica {} ({}) is down: {}", r.id(), r.target().baseUrl(), error);
         }
+        vertx.eventBus().publish(Addresses.REPLICAS_STATE, r.stateJson());
       }
-      return false;
-    } catch (DecodeException | ClassCastException e) {
-      return false;
-    }
+      return Future.succeededFuture();
+    });
   }
 
   /** Scrapes vLLM's load figures from every healthy replica. */
@@ -125,7 +97,7 @@ public final class SchedulerVerticle extends VerticleBase {
       if (!r.healthy()) {
         continue;
       }
-      scrapes.add(get(r, "/metrics").map(reply -> {
+      scrapes.add(probe.get(r.target(), "/metrics").map(reply -> {
         if (reply.status() == 200) {
           LoadReport load = VllmMetrics.parse(reply.body().toString(), System.currentTimeMillis());
           if (load != null) {
@@ -139,23 +111,12 @@ public final class SchedulerVerticle extends VerticleBase {
         .onComplete(ar -> scraping = false);
   }
 
-  private record Reply(int status, Buffer body) {}
-
-  private Future<Reply> get(ReplicaState r, String path) {
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
-        .setHost(r.target().host()).setPort(r.target().port()).setSsl(r.target().ssl())
-        .setURI(r.target().uri(path)).setTimeout(health.timeoutMs());
-    return client.request(options)
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
-  }
-
   private static String describe(Throwable err) {
     if (err == null) {
       return "unknown error";
     }
     String m = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
-    return m.startsWith("health check") || m.startsWith("/v1/models") ? m : "health check failed: " + m;
+    return err instanceof VllmProbe.NotReady ? "health check: " + m : "health check failed: " + m;
   }
 
   @Override
