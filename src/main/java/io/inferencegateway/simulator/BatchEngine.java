@@ -2,6 +2,7 @@ package io.inferencegateway.simulator;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
@@ -103,7 +104,7 @@ final class BatchEngine {
     private long hash(int b) {
       while (hashCount <= b) {
         if (hashCount == hashes.length) {
-          hashes = java.util.Arrays.copyOf(hashes, hashes.length * 2);
+          hashes = Arrays.copyOf(hashes, hashes.length * 2);
         }
         long h = hashCount == 0 ? salt : hashes[hashCount - 1];
         int from = hashCount * BlockPool.BLOCK_SIZE;
@@ -150,7 +151,6 @@ final class BatchEngine {
   private boolean stepping;
   private long steps;
   private long busyNanos;
-  private long lastStepNanos;
 
   BatchEngine(Supplier<SimulatorSettings> settings, StepClock clock, Engine engine, Engine.ModelCounters counters) {
     this.settings = settings;
@@ -220,11 +220,6 @@ final class BatchEngine {
         busyNanos / 1e9);
   }
 
-  /** How long the last step took in the model, in nanoseconds. */
-  long lastStepNanos() {
-    return lastStepNanos;
-  }
-
   private void startStep(long start) {
     SimulatorSettings s = settings.get();
     List<Work> work = schedule(s);
@@ -245,7 +240,6 @@ final class BatchEngine {
     stepping = true;
     steps++;
     busyNanos += duration;
-    lastStepNanos = duration;
     clock.after(end - clock.nanoTime(), () -> finishStep(work, end));
   }
 

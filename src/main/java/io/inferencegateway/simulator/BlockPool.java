@@ -52,17 +52,6 @@ final class BlockPool {
     return held;
   }
 
-  /** Free blocks that still hold a cached prefix. */
-  int cachedFree() {
-    int n = 0;
-    for (Block b = head; b != null; b = b.next) {
-      if (b.hash != 0) {
-        n++;
-      }
-    }
-    return n;
-  }
-
   /** Share of the blocks held by sequences, vLLM's {@code kv_cache_usage_perc}: cached free blocks count as free. */
   double usage() {
     return capacity == 0 ? 0 : Math.min(1.0, (double) held / capacity);

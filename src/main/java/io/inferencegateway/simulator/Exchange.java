@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 /**
  * One inference request from arrival to its last byte: slow start, injected fault, validation, then either
@@ -38,7 +39,7 @@ final class Exchange implements BatchEngine.Listener {
   private final Fault fault;
   private final boolean drop;
   /** The model's faithful engine, or null for the instant one. */
-  private final java.util.function.Function<String, BatchEngine> faithful;
+  private final Function<String, BatchEngine> faithful;
 
   InferenceRequest request;
   Engine.ModelCounters counters;
@@ -60,7 +61,7 @@ final class Exchange implements BatchEngine.Listener {
   private BatchEngine batch;
 
   Exchange(Vertx vertx, Engine engine, Prepared prepared, HttpServerRequest http, Endpoint endpoint,
-      Fault fault, boolean drop, java.util.function.Function<String, BatchEngine> faithful) {
+      Fault fault, boolean drop, Function<String, BatchEngine> faithful) {
     this.vertx = vertx;
     this.engine = engine;
     this.prepared = prepared;

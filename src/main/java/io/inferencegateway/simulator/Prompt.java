@@ -30,6 +30,15 @@ record Prompt(int tokens, int start, int answered, int[] ids) {
   private static final int END_OF_TURN = Words.specialTokenId("eot");
   private static final int NEWLINE = Words.specialTokenId("nl");
   private static final int BOS = Words.specialTokenId("bos");
+  private static final java.util.Map<String, Integer> ROLE_HEADERS = java.util.Map.of(
+      "system", Words.specialTokenId("header:system"), "user", Words.specialTokenId("header:user"),
+      "assistant", Words.specialTokenId("header:assistant"), "tool", Words.specialTokenId("header:tool"),
+      "developer", Words.specialTokenId("header:developer"));
+
+  private static int header(String role) {
+    Integer id = ROLE_HEADERS.get(role);
+    return id != null ? id : Words.specialTokenId("header:" + role);
+  }
 
   /**
    * A chat prompt. {@code continueFinal}: the last message is an assistant message to continue.
@@ -43,7 +52,7 @@ record Prompt(int tokens, int start, int answered, int[] ids) {
     int last = messages.size() - 1;
     for (int i = 0; i <= last; i++) {
       JsonObject message = messages.getJsonObject(i);
-      int header = Words.specialTokenId("header:" + message.getString("role"));
+      int header = header(message.getString("role"));
       boolean continued = continueFinal && i == last;
       Object content = message.getValue("content");
       if (continued) {
@@ -66,7 +75,7 @@ record Prompt(int tokens, int start, int answered, int[] ids) {
     if (!continueFinal && addGenerationPrompt) {
       tokens += 2;
       if (ids != null) {
-        ids.add(Words.specialTokenId("header:assistant"));
+        ids.add(header("assistant"));
         ids.add(END_HEADER);
       }
     }
@@ -143,7 +152,7 @@ record Prompt(int tokens, int start, int answered, int[] ids) {
     }
     int[] words = {0};
     long[] seed = {Words.seed()};
-    Words.forEachWord(prompt.substring(0, boundary), (from, to) -> {
+    Words.forEachWord(prompt, 0, boundary, (from, to) -> {
       words[0]++;
       int id = Words.tokenId(prompt, from, to);
       seed[0] = Words.mix(seed[0], id);

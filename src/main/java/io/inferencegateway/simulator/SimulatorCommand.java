@@ -40,7 +40,7 @@ public final class SimulatorCommand {
       "block when none is free preempts the last one admitted. Blocks hold 16 tokens and are cached by a",
       "hash chained over the prompt, so a request sharing a prefix computes only the rest; free cached",
       "blocks are evicted least recently used first. A step takes",
-      "    base + per-seq * max(0, seqs - flat-seqs) + prefill-per-token * prompt tokens computed",
+      "    max(base, per-seq * sequences in the step) + prefill-per-token * prompt tokens computed in it",
       "milliseconds (shaped after vLLM on an H100 with an 8B model) and gives every sequence whose prompt",
       "is computed its next token. /metrics adds the prefix-cache counters, preemptions, the",
       "time-to-first-token histogram and cache_config_info; usage carries prompt_tokens_details.cached_tokens.",
@@ -49,8 +49,7 @@ public final class SimulatorCommand {
       "  --max-num-batched-tokens N token budget of one step; longer prompts are prefilled in chunks (default "
           + SimulatorSettings.DEFAULT_MAX_NUM_BATCHED_TOKENS + ")",
       "  --step-base-ms x           time of a step with a small batch (default 6.5)",
-      "  --step-per-seq-ms x        added per sequence beyond --step-flat-seqs (default 0.75)",
-      "  --step-flat-seqs N         batch size up to which a step does not slow down (default 10)",
+      "  --step-per-seq-ms x        step time per sequence once the batch outgrows the base (default 0.75)",
       "  --prefill-per-token-ms x   added per prompt token computed in the step (default 0.075)",
       "",
       "Continuations (both engines): a chat request with continue_final_message: true and",
@@ -175,7 +174,6 @@ public final class SimulatorCommand {
         case "--max-num-batched-tokens" -> patch.put("maxNumBatchedTokens", integer(name, value));
         case "--step-base-ms" -> patch.put("stepBaseMs", decimal(name, value));
         case "--step-per-seq-ms" -> patch.put("stepPerSeqMs", decimal(name, value));
-        case "--step-flat-seqs" -> patch.put("stepFlatSeqs", integer(name, value));
         case "--prefill-per-token-ms" -> patch.put("prefillPerTokenMs", decimal(name, value));
         default -> throw new IllegalArgumentException("unknown option " + name);
       }

@@ -16,7 +16,7 @@ import java.util.Set;
  * {@code timeToFirstTokenMs} and {@code interTokenMs}, with {@code maxNumSeqs} slots; {@value #FAITHFUL}
  * runs vLLM's continuous batching with a prefix cache of {@code kvCacheTokens} tokens, a step budget of
  * {@code maxNumBatchedTokens} and step times from {@link StepCost} ({@code stepBaseMs}, {@code stepPerSeqMs},
- * {@code stepFlatSeqs}, {@code prefillPerTokenMs}); the fixed latencies are then not used.
+ * {@code prefillPerTokenMs}); the fixed latencies are then not used.
  */
 public record SimulatorSettings(
     List<String> models,
@@ -38,7 +38,6 @@ public record SimulatorSettings(
     int maxNumBatchedTokens,
     double stepBaseMs,
     double stepPerSeqMs,
-    int stepFlatSeqs,
     double prefillPerTokenMs) {
 
   public static final String INSTANT = "instant";
@@ -53,7 +52,7 @@ public record SimulatorSettings(
       "models", "tokensPerAnswer", "timeToFirstTokenMs", "interTokenMs", "embeddingDimensions",
       "maxModelLen", "maxNumSeqs", "errorRate", "unavailableRate", "hangRate", "dropMidStreamRate",
       "slowStartMs", "healthy", "seed", "engine", "kvCacheTokens", "maxNumBatchedTokens", "stepBaseMs",
-      "stepPerSeqMs", "stepFlatSeqs", "prefillPerTokenMs");
+      "stepPerSeqMs", "prefillPerTokenMs");
   private static final Set<String> KEY_SET = Set.copyOf(KEYS);
 
   public SimulatorSettings {
@@ -85,7 +84,6 @@ public record SimulatorSettings(
     }
     atLeast("kvCacheTokens", kvCacheTokens, BlockPool.BLOCK_SIZE);
     atLeast("maxNumBatchedTokens", maxNumBatchedTokens, 1);
-    atLeast("stepFlatSeqs", stepFlatSeqs, 0);
     atLeastZero("stepBaseMs", stepBaseMs);
     atLeastZero("stepPerSeqMs", stepPerSeqMs);
     atLeastZero("prefillPerTokenMs", prefillPerTokenMs);
@@ -102,7 +100,7 @@ public record SimulatorSettings(
 
   public static SimulatorSettings defaults(List<String> models) {
     return new SimulatorSettings(models, 20, 0, 0, 384, 15360, 256, 0, 0, 0, 0, 0, true, 42, INSTANT,
-        DEFAULT_KV_CACHE_TOKENS, DEFAULT_MAX_NUM_BATCHED_TOKENS, 6.5, 0.75, 10, 0.075);
+        DEFAULT_KV_CACHE_TOKENS, DEFAULT_MAX_NUM_BATCHED_TOKENS, 6.5, 0.75, 0.075);
   }
 
   public boolean faithful() {
@@ -135,7 +133,6 @@ public record SimulatorSettings(
         .put("maxNumBatchedTokens", maxNumBatchedTokens)
         .put("stepBaseMs", stepBaseMs)
         .put("stepPerSeqMs", stepPerSeqMs)
-        .put("stepFlatSeqs", stepFlatSeqs)
         .put("prefillPerTokenMs", prefillPerTokenMs);
   }
 
@@ -176,7 +173,6 @@ public record SimulatorSettings(
             : maxNumBatchedTokens,
         p.containsKey("stepBaseMs") ? toDouble("stepBaseMs", p.get("stepBaseMs")) : stepBaseMs,
         p.containsKey("stepPerSeqMs") ? toDouble("stepPerSeqMs", p.get("stepPerSeqMs")) : stepPerSeqMs,
-        p.containsKey("stepFlatSeqs") ? toInt("stepFlatSeqs", p.get("stepFlatSeqs")) : stepFlatSeqs,
         p.containsKey("prefillPerTokenMs") ? toDouble("prefillPerTokenMs", p.get("prefillPerTokenMs"))
             : prefillPerTokenMs);
   }

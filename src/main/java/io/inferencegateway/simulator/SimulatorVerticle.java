@@ -13,9 +13,12 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * A stand-in for vLLM's OpenAI-compatible server: same paths, JSON and SSE framing, with configurable
@@ -38,8 +41,8 @@ public class SimulatorVerticle extends VerticleBase {
   private volatile Prepared prepared;
   private HttpServer server;
   /** The faithful engines, one per model as if each were its own vLLM server; event loop only. */
-  private final Map<String, BatchEngine> batchEngines = new java.util.HashMap<>();
-  private final java.util.function.Function<String, BatchEngine> batchEngineOf = this::batchEngine;
+  private final Map<String, BatchEngine> batchEngines = new HashMap<>();
+  private final Function<String, BatchEngine> batchEngineOf = this::batchEngine;
   private StepClock stepClock;
 
   /** Listens on all interfaces, like vLLM's default {@code --host 0.0.0.0}. Port 0 picks a free port. */
@@ -257,7 +260,7 @@ public class SimulatorVerticle extends VerticleBase {
   }
 
   private static void histogram(StringBuilder sb, SimulatorSettings s, String name, String help,
-      java.util.function.Function<String, Histogram> of) {
+      Function<String, Histogram> of) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
     sb.append("# TYPE ").append(name).append(" histogram\n");
     for (String m : s.models()) {
@@ -280,17 +283,17 @@ public class SimulatorVerticle extends VerticleBase {
   }
 
   private static void gauge(StringBuilder sb, SimulatorSettings s, String name, String help,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     series(sb, s, name, help, "gauge", value);
   }
 
   private static void counter(StringBuilder sb, SimulatorSettings s, String name, String help,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     series(sb, s, name, help, "counter", value);
   }
 
   private static void series(StringBuilder sb, SimulatorSettings s, String name, String help, String type,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
     sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     for (String m : s.models()) {

@@ -139,8 +139,13 @@ final class Words {
 
   /** Calls {@code sink} with the start and end of every word of {@code text}. */
   static void forEachWord(CharSequence text, WordSink sink) {
+    forEachWord(text, 0, text.length(), sink);
+  }
+
+  /** Calls {@code sink} with the start and end of every word of {@code text[from, to)}. */
+  static void forEachWord(CharSequence text, int from, int to, WordSink sink) {
     int begin = -1;
-    for (int i = 0, n = text.length(); i <= n; i++) {
+    for (int i = from, n = to; i <= n; i++) {
       boolean space = i == n || Character.isWhitespace(text.charAt(i));
       if (space) {
         if (begin >= 0) {

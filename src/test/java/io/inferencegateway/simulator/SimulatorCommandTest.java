@@ -55,14 +55,13 @@ class SimulatorCommandTest {
     assertThat(SimulatorCommand.parse(new String[0]).port()).isEqualTo(8000);
 
     SimulatorSettings f = SimulatorCommand.parse(new String[] {"--engine", "faithful", "--kv-cache-tokens", "32768",
-        "--max-num-batched-tokens=512", "--step-base-ms", "5", "--step-per-seq-ms", "0.5", "--step-flat-seqs", "4",
+        "--max-num-batched-tokens=512", "--step-base-ms", "5", "--step-per-seq-ms", "0.5",
         "--prefill-per-token-ms", "0.02"}).settings();
     assertThat(f.faithful()).isTrue();
     assertThat(f.kvCacheTokens()).isEqualTo(32768);
     assertThat(f.maxNumBatchedTokens()).isEqualTo(512);
     assertThat(f.stepBaseMs()).isEqualTo(5.0);
     assertThat(f.stepPerSeqMs()).isEqualTo(0.5);
-    assertThat(f.stepFlatSeqs()).isEqualTo(4);
     assertThat(f.prefillPerTokenMs()).isEqualTo(0.02);
   }
 

@@ -28,7 +28,6 @@ class SimulatorSettingsTest {
     assertThat(s.maxNumBatchedTokens()).isEqualTo(2048);
     assertThat(s.stepBaseMs()).isEqualTo(6.5);
     assertThat(s.stepPerSeqMs()).isEqualTo(0.75);
-    assertThat(s.stepFlatSeqs()).isEqualTo(10);
     assertThat(s.prefillPerTokenMs()).isEqualTo(0.075);
   }
 
