@@ -1,5 +1,13 @@
 package io.inferencegateway.simulator;
 
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -242,5 +250,76 @@ class ContinuationTest extends SimulatorTestBase {
     assertThat(without).isEqualTo(with - 2);
     assertThat(post(sim, "/v1/chat/completions", base.copy().put("continue_final_message", true)
         .put("add_generation_prompt", false)).status()).isEqualTo(200);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"instant", "faithful"})
+  void fiftySlowStreamsCutByAReplicaDeathResumeOnAnotherReplica(String engine) {
+    // Slow tokens: 50 ms apart with either engine (5 s per answer), so every stream is cut mid-way.
+    JsonObject slow = new JsonObject().put("engine", engine).put("tokensPerAnswer", 100)
+        .put("interTokenMs", 50).put("stepBaseMs", 50);
+    SimulatorVerticle victim = deploy(settings(slow));
+    SimulatorVerticle survivor = deploy(settings(slow.copy().put("interTokenMs", 0).put("stepBaseMs", 1)));
+    HttpClient streams = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1"),
+        new PoolOptions().setHttp1MaxSize(64));
+    List<Buffer> received = new ArrayList<>();
+    List<Future<Void>> ended = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Buffer buf = Buffer.buffer();
+      received.add(buf);
+      JsonObject body = chat(MODEL, "Tell story number " + i).put("stream", true);
+      ended.add(onContext(() -> {
+        Promise<Void> end = Promise.promise();
+        streams.request(new RequestOptions().setMethod(HttpMethod.POST).setPort(victim.actualPort())
+                .setURI("/v1/chat/completions"))
+            .compose(req -> req.send(body.encode()))
+            .onSuccess(resp -> {
+              resp.handler(b -> {
+                synchronized (buf) {
+                  buf.appendBuffer(b);
+                }
+              });
+              resp.endHandler(v -> end.tryComplete());
+              resp.exceptionHandler(t -> end.tryComplete());
+            })
+            .onFailure(t -> end.tryComplete());
+        return end.future();
+      }));
+    }
+    awaitCondition("50 streams under way", () -> received.stream().allMatch(b -> {
+      synchronized (b) {
+        return b.toString().contains("\"delta\":{\"content\":");
+      }
+    }));
+    assertThat(victim.running()).isEqualTo(50);
+    vertx.undeploy(victim.deploymentID()).await();
+    for (Future<Void> f : ended) {
+      f.otherwiseEmpty().await();
+    }
+    for (int i = 0; i < 50; i++) {
+      String raw;
+      synchronized (received.get(i)) {
+        raw = received.get(i).toString();
+      }
+      assertThat(raw).as("stream %d was cut", i).doesNotContain("[DONE]");
+      // Only whole events reached the client; a torn last one is dropped, as a client would.
+      StringBuilder soFar = new StringBuilder();
+      int pieces = 0;
+      for (String event : raw.substring(0, raw.lastIndexOf("\n\n") + 2).split("\n\n")) {
+        JsonObject delta = new JsonObject(event.substring("data: ".length())).getJsonArray("choices")
+            .getJsonObject(0).getJsonObject("delta");
+        if (!delta.containsKey("role")) {
+          soFar.append(delta.getString("content"));
+          pieces++;
+        }
+      }
+      assertThat(pieces).isBetween(1, 99);
+      JsonObject original = chat(MODEL, "Tell story number " + i);
+      String unbroken = chatPlain(survivor, original).text();
+      Answer rest = chatStreamed(survivor, chatContinuation(original, soFar.toString(), pieces));
+      assertThat(soFar + rest.text()).as("stream %d", i).isEqualTo(unbroken);
+      assertThat(rest.usage().getInteger("completion_tokens")).isEqualTo(100 - pieces);
+    }
+    streams.close();
   }
 }
