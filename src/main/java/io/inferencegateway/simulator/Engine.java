@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 
 /**
- * The simulated scheduler: {@code maxNumSeqs} slots, a FIFO queue behind them, and the counters that
- * {@code /metrics} and {@code /sim/stats} report.
+ * The instant engine's scheduler: {@code maxNumSeqs} slots, a FIFO queue behind them; and the counters that
+ * {@code /metrics} and {@code /sim/stats} report for both engines (the faithful one, {@link BatchEngine},
+ * schedules its own requests and reports through {@link #adjust}).
  *
  * <p>Queue and slot changes happen on the verticle's event loop only; the counters are atomics so that
  * other threads (tests, the gateway's demo wiring) can read them.
@@ -23,6 +24,12 @@ final class Engine {
     final AtomicInteger waiting = new AtomicInteger();
     final AtomicLong promptTokens = new AtomicLong();
     final AtomicLong generationTokens = new AtomicLong();
+    /** Prefix-cache lookups and hits, in tokens (the faithful engine; the instant one has no cache). */
+    final AtomicLong prefixQueries = new AtomicLong();
+    final AtomicLong prefixHits = new AtomicLong();
+    final AtomicLong preemptions = new AtomicLong();
+    final Histogram ttft = new Histogram(Histogram.TTFT_BUCKETS);
+    final Histogram e2e = new Histogram(Histogram.LATENCY_BUCKETS);
   }
 
   static final String[] FAULT_KINDS = {"error", "unavailable", "hang", "drop"};
@@ -67,6 +74,18 @@ final class Engine {
 
   int running() {
     return running.get();
+  }
+
+  /** The faithful engine's requests changed state: the same gauges as the instant engine's. */
+  void adjust(ModelCounters c, int runningDelta, int waitingDelta) {
+    if (runningDelta != 0) {
+      running.addAndGet(runningDelta);
+      c.running.addAndGet(runningDelta);
+    }
+    if (waitingDelta != 0) {
+      waiting.addAndGet(waitingDelta);
+      c.waiting.addAndGet(waitingDelta);
+    }
   }
 
   int waiting() {

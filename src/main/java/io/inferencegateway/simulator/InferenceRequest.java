@@ -15,10 +15,15 @@ import java.util.Set;
  * <p>Prompt token estimate (the simulator has no tokenizer; one whitespace-separated word is one token):
  * <ul>
  *   <li>chat: the words of every message's text content, plus 4 per message for the role and the
- *       template's separators, plus 2 for the generation prompt;</li>
+ *       template's separators, plus 2 for the generation prompt; an assistant message being continued
+ *       ({@code continue_final_message}) counts 2 plus its words and takes the generation prompt's place;</li>
  *   <li>completions and embeddings: the words of each text plus 1 for the BOS token; a prompt given
  *       as token ids counts its ids.</li>
  * </ul>
+ *
+ * <p>Answers: {@code tokensPerAnswer} words chosen by the prompt (see {@link Words}); a continuation
+ * produces only the words after those it already holds, so first leg plus continuation equals the
+ * unbroken answer, with {@code max_tokens} of the continuation being what is left of the original budget.
  */
 final class InferenceRequest {
 
@@ -38,10 +43,18 @@ final class InferenceRequest {
   final List<String> inputs;
   final int dimensions;
   final boolean base64;
+  /** Per prompt: where its answer starts in the word list, and how many answer words it already holds. */
+  final int[] answerStart;
+  final int[] answered;
+  /** The faithful engine only: every prompt's token ids, one after the other; null otherwise. */
+  final int[] tokenIds;
+  /** vLLM's {@code cache_salt}, or null: salts the prefix-cache hashes so only equal salts share blocks. */
+  final String cacheSalt;
 
   private InferenceRequest(Endpoint endpoint, String model, int[] promptTokens, int[] completionTokens,
       String[] finishReasons, int n, boolean stream, boolean includeUsage, boolean continuousUsage,
-      List<String> inputs, int dimensions, boolean base64) {
+      List<String> inputs, int dimensions, boolean base64, int[] answerStart, int[] answered, int[] tokenIds,
+      String cacheSalt) {
     this.endpoint = endpoint;
     this.model = model;
     this.promptTokens = promptTokens;
@@ -54,6 +67,19 @@ final class InferenceRequest {
     this.inputs = inputs;
     this.dimensions = dimensions;
     this.base64 = base64;
+    this.answerStart = answerStart;
+    this.answered = answered;
+    this.tokenIds = tokenIds;
+    this.cacheSalt = cacheSalt;
+  }
+
+  /** The longest answer of any prompt: the number of decode steps the request needs. */
+  int longestCompletion() {
+    int longest = 0;
+    for (int c : completionTokens) {
+      longest = Math.max(longest, c);
+    }
+    return longest;
   }
 
   int totalPromptTokens() {
@@ -75,9 +101,11 @@ final class InferenceRequest {
   /**
    * Parses and validates a request body the way vLLM's OpenAI server does.
    *
+   * @param wantIds collect the prompt's token ids (the faithful engine's prefix cache needs them)
    * @throws ApiError with vLLM's status, type and message when the request is refused
    */
-  static InferenceRequest parse(Endpoint endpoint, Buffer body, SimulatorSettings settings, Set<String> models) {
+  static InferenceRequest parse(Endpoint endpoint, Buffer body, SimulatorSettings settings, Set<String> models,
+      boolean wantIds) {
     JsonObject json;
     try {
       json = new JsonObject(body);
@@ -86,8 +114,8 @@ final class InferenceRequest {
     }
     try {
       return switch (endpoint) {
-        case CHAT -> chat(json, settings, models);
-        case COMPLETIONS -> completion(json, settings, models);
+        case CHAT -> chat(json, settings, models, wantIds);
+        case COMPLETIONS -> completion(json, settings, models, wantIds);
         case EMBEDDINGS -> embedding(json, settings, models);
       };
     } catch (ClassCastException e) {
@@ -96,7 +124,12 @@ final class InferenceRequest {
     }
   }
 
-  private static InferenceRequest chat(JsonObject json, SimulatorSettings settings, Set<String> models) {
+  static InferenceRequest parse(Endpoint endpoint, Buffer body, SimulatorSettings settings, Set<String> models) {
+    return parse(endpoint, body, settings, models, false);
+  }
+
+  private static InferenceRequest chat(JsonObject json, SimulatorSettings settings, Set<String> models,
+      boolean wantIds) {
     Object rawMessages = json.getValue("messages");
     if (rawMessages == null) {
       throw ApiError.badRequest("Field required: messages", "messages");
@@ -104,7 +137,6 @@ final class InferenceRequest {
     if (!(rawMessages instanceof JsonArray messages) || messages.isEmpty()) {
       throw ApiError.badRequest("messages must be a non-empty list of messages", "messages");
     }
-    int prompt = 2;
     for (int i = 0; i < messages.size(); i++) {
       if (!(messages.getValue(i) instanceof JsonObject message)) {
         throw ApiError.badRequest("messages[" + i + "] must be an object", "messages");
@@ -112,7 +144,26 @@ final class InferenceRequest {
       if (!(message.getValue("role") instanceof String)) {
         throw ApiError.badRequest("messages[" + i + "].role is required", "messages");
       }
-      prompt += 4 + contentWords(message.getValue("content"));
+    }
+    Boolean continueFinal = json.getBoolean("continue_final_message");
+    Boolean addGenerationPrompt = json.getBoolean("add_generation_prompt");
+    // vLLM's request validator sees only what was sent; the chat template then refuses continuing a
+    // message while also opening a new one, which is what add_generation_prompt's default asks for.
+    if (Boolean.TRUE.equals(continueFinal) && Boolean.TRUE.equals(addGenerationPrompt)) {
+      throw ApiError.badRequest(
+          "Cannot set both `continue_final_message` and `add_generation_prompt` to True.", null);
+    }
+    boolean continuing = Boolean.TRUE.equals(continueFinal);
+    if (continuing && addGenerationPrompt == null) {
+      throw ApiError.badRequest("continue_final_message and add_generation_prompt are not compatible. Use"
+          + " continue_final_message when you want the model to continue the final message, and"
+          + " add_generation_prompt when you want to add a header that will prompt it to start a new assistant"
+          + " message instead.", null);
+    }
+    if (continuing && !"assistant".equals(messages.getJsonObject(messages.size() - 1).getString("role"))) {
+      throw ApiError.badRequest("continue_final_message needs the last message to be an assistant message"
+          + " to continue; got role '" + messages.getJsonObject(messages.size() - 1).getString("role") + "'.",
+          "messages");
     }
     Integer maxTokens = json.getInteger("max_completion_tokens");
     if (maxTokens == null) {
@@ -120,33 +171,37 @@ final class InferenceRequest {
     }
     Common c = common(json, maxTokens);
     String model = model(json, models);
-    int[] prompts = {prompt};
+    Prompt prompt = Prompt.chat(messages, continuing, !Boolean.FALSE.equals(addGenerationPrompt), wantIds);
+    int[] prompts = {prompt.tokens()};
+    int[] answered = {prompt.answered()};
     int[] completion = new int[1];
     String[] finish = new String[1];
-    plan(settings, prompts, maxTokens, completion, finish);
+    plan(settings, prompts, answered, maxTokens, completion, finish);
     return new InferenceRequest(Endpoint.CHAT, model, prompts, completion, finish, c.n, c.stream,
-        c.includeUsage, c.continuousUsage, null, 0, false);
+        c.includeUsage, c.continuousUsage, null, 0, false, new int[] {prompt.start()}, answered, prompt.ids(),
+        c.cacheSalt);
   }
 
-  private static InferenceRequest completion(JsonObject json, SimulatorSettings settings, Set<String> models) {
+  private static InferenceRequest completion(JsonObject json, SimulatorSettings settings, Set<String> models,
+      boolean wantIds) {
     Object raw = json.getValue("prompt");
     if (raw == null || (raw instanceof String s && s.isEmpty())) {
       throw ApiError.badRequest("Either prompt or prompt_embeds must be provided and non-empty.", "prompt");
     }
-    List<Integer> prompts = new ArrayList<>(1);
+    List<Prompt> prompts = new ArrayList<>(1);
     if (raw instanceof String s) {
-      prompts.add(Words.count(s) + 1);
+      prompts.add(Prompt.text(s, wantIds));
     } else if (raw instanceof JsonArray a && !a.isEmpty()) {
       Object first = a.getValue(0);
       if (first instanceof Number) {
-        prompts.add(tokenIds(a, "prompt").size());
+        prompts.add(Prompt.tokenIds(tokenIds(a, "prompt"), wantIds));
       } else {
         for (int i = 0; i < a.size(); i++) {
           Object p = a.getValue(i);
           if (p instanceof String s) {
-            prompts.add(Words.count(s) + 1);
+            prompts.add(Prompt.text(s, wantIds));
           } else if (p instanceof JsonArray ids && !ids.isEmpty()) {
-            prompts.add(tokenIds(ids, "prompt").size());
+            prompts.add(Prompt.tokenIds(tokenIds(ids, "prompt"), wantIds));
           } else {
             throw ApiError.badRequest("prompt must be a string, a list of strings, a list of token ids"
                 + " or a list of lists of token ids", "prompt");
@@ -161,12 +216,26 @@ final class InferenceRequest {
     Integer maxTokens = json.containsKey("max_tokens") ? json.getInteger("max_tokens") : Integer.valueOf(16);
     Common c = common(json, maxTokens);
     String model = model(json, models);
-    int[] promptTokens = prompts.stream().mapToInt(Integer::intValue).toArray();
-    int[] completion = new int[promptTokens.length];
-    String[] finish = new String[promptTokens.length];
-    plan(settings, promptTokens, maxTokens, completion, finish);
+    int count = prompts.size();
+    int[] promptTokens = new int[count];
+    int[] starts = new int[count];
+    int[] answered = new int[count];
+    Prompt.IntList ids = wantIds ? new Prompt.IntList(64) : null;
+    for (int i = 0; i < count; i++) {
+      Prompt p = prompts.get(i);
+      promptTokens[i] = p.tokens();
+      starts[i] = p.start();
+      answered[i] = p.answered();
+      if (ids != null) {
+        ids.addAll(p.ids());
+      }
+    }
+    int[] completion = new int[count];
+    String[] finish = new String[count];
+    plan(settings, promptTokens, answered, maxTokens, completion, finish);
     return new InferenceRequest(Endpoint.COMPLETIONS, model, promptTokens, completion, finish, c.n, c.stream,
-        c.includeUsage, c.continuousUsage, null, 0, false);
+        c.includeUsage, c.continuousUsage, null, 0, false, starts, answered, ids == null ? null : ids.toArray(),
+        c.cacheSalt);
   }
 
   private static InferenceRequest embedding(JsonObject json, SimulatorSettings settings, Set<String> models) {
@@ -178,7 +247,7 @@ final class InferenceRequest {
       tokens.add(Words.count(s) + 1);
     } else if (raw instanceof JsonArray a && !a.isEmpty()) {
       if (a.getValue(0) instanceof Number) {
-        inputs.add(tokenIds(a, "input").toString());
+        inputs.add(tokenIds(a, "input").getList().toString());
         tokens.add(a.size());
       } else {
         for (int i = 0; i < a.size(); i++) {
@@ -187,7 +256,7 @@ final class InferenceRequest {
             inputs.add(s);
             tokens.add(Words.count(s) + 1);
           } else if (p instanceof JsonArray ids && !ids.isEmpty()) {
-            inputs.add(tokenIds(ids, "input").toString());
+            inputs.add(tokenIds(ids, "input").getList().toString());
             tokens.add(ids.size());
           } else {
             throw ApiError.badRequest("input must be a string, a list of strings, a list of token ids"
@@ -223,10 +292,10 @@ final class InferenceRequest {
     }
     int[] promptTokens = tokens.stream().mapToInt(Integer::intValue).toArray();
     return new InferenceRequest(Endpoint.EMBEDDINGS, model, promptTokens, new int[promptTokens.length],
-        null, 1, false, false, false, inputs, dimensions, "base64".equals(format));
+        null, 1, false, false, false, inputs, dimensions, "base64".equals(format), null, null, null, null);
   }
 
-  private record Common(int n, boolean stream, boolean includeUsage, boolean continuousUsage) {
+  private record Common(int n, boolean stream, boolean includeUsage, boolean continuousUsage, String cacheSalt) {
   }
 
   /** The checks vLLM's request models make before the model name is looked at. */
@@ -248,7 +317,11 @@ final class InferenceRequest {
     // vLLM's StreamOptions defaults include_usage to true once stream_options is present.
     boolean includeUsage = options != null && !Boolean.FALSE.equals(options.getBoolean("include_usage", true));
     boolean continuous = includeUsage && Boolean.TRUE.equals(options.getBoolean("continuous_usage_stats"));
-    return new Common(n, stream, includeUsage, continuous);
+    Object salt = json.getValue("cache_salt");
+    if (salt != null && !(salt instanceof String s && !s.isEmpty())) {
+      throw ApiError.badRequest("Parameter 'cache_salt' must be a non-empty string if provided.", "cache_salt");
+    }
+    return new Common(n, stream, includeUsage, continuous, (String) salt);
   }
 
   private static String model(JsonObject json, Set<String> models) {
@@ -265,9 +338,13 @@ final class InferenceRequest {
     return model;
   }
 
-  /** Fills the generated token count and finish reason per prompt, with vLLM's context-length check. */
-  private static void plan(SimulatorSettings settings, int[] prompts, Integer maxTokens, int[] completion,
-      String[] finish) {
+  /**
+   * Fills the generated token count and finish reason per prompt, with vLLM's context-length check. A
+   * prompt that already holds {@code answered} answer words gets the rest of the answer, so a continuation
+   * whose budget is the original budget minus what was generated stops where the original would have.
+   */
+  private static void plan(SimulatorSettings settings, int[] prompts, int[] answered, Integer maxTokens,
+      int[] completion, String[] finish) {
     int maxLen = settings.maxModelLen();
     for (int i = 0; i < prompts.length; i++) {
       int prompt = prompts[i];
@@ -288,34 +365,18 @@ final class InferenceRequest {
         }
         limit = maxTokens;
       }
-      int answer = settings.tokensPerAnswer();
+      int answer = Math.max(0, settings.tokensPerAnswer() - answered[i]);
       completion[i] = Math.min(answer, limit);
       finish[i] = limit < answer ? "length" : "stop";
     }
   }
 
-  private static int contentWords(Object content) {
-    if (content instanceof String s) {
-      return Words.count(s);
-    }
-    if (content instanceof JsonArray parts) {
-      int words = 0;
-      for (int i = 0; i < parts.size(); i++) {
-        if (parts.getValue(i) instanceof JsonObject part && part.getValue("text") instanceof String text) {
-          words += Words.count(text);
-        }
-      }
-      return words;
-    }
-    return 0;
-  }
-
-  private static List<Object> tokenIds(JsonArray ids, String param) {
+  private static JsonArray tokenIds(JsonArray ids, String param) {
     for (int i = 0; i < ids.size(); i++) {
       if (!(ids.getValue(i) instanceof Number)) {
         throw ApiError.badRequest(param + " token ids must be integers", param);
       }
     }
-    return ids.getList();
+    return ids;
   }
 }

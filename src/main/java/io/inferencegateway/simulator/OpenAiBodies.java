@@ -98,10 +98,19 @@ final class OpenAiBodies {
     buf.appendBytes(EVENT_END);
   }
 
-  /** The {@code "choices":[]} event with the request's usage, sent when include_usage is on. */
-  static void usageEvent(Buffer buf, byte[] head, int prompt, int completion) {
+  /**
+   * The {@code "choices":[]} event with the request's usage, sent when include_usage is on; with
+   * {@code cached >= 0} (the faithful engine) it carries {@code prompt_tokens_details.cached_tokens}, as
+   * vLLM does with {@code --enable-prompt-tokens-details}.
+   */
+  static void usageEvent(Buffer buf, byte[] head, int prompt, int completion, int cached) {
     buf.appendBytes(head).appendBytes(EMPTY_CHOICES_USAGE);
     usage(buf, prompt, completion, false);
+    if (cached >= 0) {
+      buf.setByte(buf.length() - 1, (byte) ',');
+      buf.appendString("\"prompt_tokens_details\":{\"cached_tokens\":").appendString(Integer.toString(cached))
+          .appendString("}}");
+    }
     buf.appendBytes(EVENT_END);
   }
 
@@ -116,11 +125,14 @@ final class OpenAiBodies {
     buf.appendByte((byte) '}');
   }
 
-  private static StringBuilder usage(StringBuilder sb, long prompt, long completion) {
-    return sb.append(",\"usage\":{\"prompt_tokens\":").append(prompt)
+  private static StringBuilder usage(StringBuilder sb, long prompt, long completion, int cached) {
+    sb.append(",\"usage\":{\"prompt_tokens\":").append(prompt)
         .append(",\"total_tokens\":").append(prompt + completion)
-        .append(",\"completion_tokens\":").append(completion)
-        .append(",\"prompt_tokens_details\":null}");
+        .append(",\"completion_tokens\":").append(completion);
+    if (cached >= 0) {
+      return sb.append(",\"prompt_tokens_details\":{\"cached_tokens\":").append(cached).append("}}");
+    }
+    return sb.append(",\"prompt_tokens_details\":null}");
   }
 
   private static StringBuilder head(StringBuilder sb, String id, String object, long created, String quotedModel) {
@@ -130,7 +142,8 @@ final class OpenAiBodies {
         .append(",\"model\":").append(quotedModel);
   }
 
-  static Buffer chatCompletion(String id, long created, String quotedModel, InferenceRequest r) {
+  /** A chat answer; {@code cached}: prompt tokens found in the prefix cache, or -1 (no cache). */
+  static Buffer chatCompletion(String id, long created, String quotedModel, InferenceRequest r, int cached) {
     int tokens = r.completionTokens[0];
     StringBuilder sb = new StringBuilder(320 + r.n * (tokens * 9 + 160));
     head(sb, id, "chat.completion", created, quotedModel).append(",\"choices\":[");
@@ -139,16 +152,17 @@ final class OpenAiBodies {
         sb.append(',');
       }
       sb.append("{\"index\":").append(c)
-          .append(",\"message\":{\"role\":\"assistant\",\"content\":\"").append(Words.answer(c, tokens))
+          .append(",\"message\":{\"role\":\"assistant\",\"content\":\"")
+          .append(Words.answer(r.answerStart[0], c, r.answered[0], tokens, true))
           .append("\",\"tool_calls\":[]},\"logprobs\":null,\"finish_reason\":\"").append(r.finishReasons[0])
           .append("\",\"stop_reason\":null}");
     }
     sb.append(']');
-    usage(sb, r.totalPromptTokens(), r.totalCompletionTokens()).append(",\"prompt_logprobs\":null}");
+    usage(sb, r.totalPromptTokens(), r.totalCompletionTokens(), cached).append(",\"prompt_logprobs\":null}");
     return Buffer.buffer(sb.toString());
   }
 
-  static Buffer textCompletion(String id, long created, String quotedModel, InferenceRequest r) {
+  static Buffer textCompletion(String id, long created, String quotedModel, InferenceRequest r, int cached) {
     StringBuilder sb = new StringBuilder(320 + r.promptTokens.length * r.n * 300);
     head(sb, id, "text_completion", created, quotedModel).append(",\"choices\":[");
     for (int p = 0; p < r.promptTokens.length; p++) {
@@ -158,13 +172,14 @@ final class OpenAiBodies {
           sb.append(',');
         }
         sb.append("{\"index\":").append(index)
-            .append(",\"text\":\"").append(Words.answer(index, r.completionTokens[p]))
+            .append(",\"text\":\"")
+            .append(Words.answer(r.answerStart[p], c, r.answered[p], r.completionTokens[p], false))
             .append("\",\"logprobs\":null,\"finish_reason\":\"").append(r.finishReasons[p])
             .append("\",\"stop_reason\":null,\"prompt_logprobs\":null}");
       }
     }
     sb.append(']');
-    usage(sb, r.totalPromptTokens(), r.totalCompletionTokens()).append('}');
+    usage(sb, r.totalPromptTokens(), r.totalCompletionTokens(), cached).append('}');
     return Buffer.buffer(sb.toString());
   }
 
@@ -198,7 +213,7 @@ final class OpenAiBodies {
       sb.append('}');
     }
     sb.append(']');
-    usage(sb, r.totalPromptTokens(), 0).append('}');
+    usage(sb, r.totalPromptTokens(), 0, -1).append('}');
     return Buffer.buffer(sb.toString());
   }
 

@@ -18,16 +18,46 @@ public final class SimulatorCommand {
   static final String USAGE = String.join("\n",
       "Usage: simulate [options]",
       "Runs a simulated vLLM OpenAI-compatible server (chat, completions, embeddings, /metrics).",
+      "Tokens are approximated by words: one whitespace-separated word is one token, in prompts and answers.",
       "",
       "  --port N            port to listen on (default 8000, 0 = any free port)",
       "  --host H            address to bind (default 0.0.0.0)",
       "  --models a,b        served model names (default " + String.join(",", SimulatorSettings.PRESET_MODELS) + ")",
-      "  --tokens N          tokens per answer (default 20)",
-      "  --ttft-ms N         time to first token in ms (default 0)",
-      "  --itl-ms N          time between tokens in ms (default 0)",
+      "  --tokens N          tokens (words) per answer (default 20)",
       "  --max-num-seqs N    requests running at once; the rest wait in a queue (default 256)",
       "  --max-model-len N   context length (default 15360)",
       "  --embedding-dim N   embedding vector size (default 384)",
+      "  --engine E          instant (default) or faithful, see below",
+      "",
+      "Instant engine (the demo's): answers after fixed delays.",
+      "  --ttft-ms N         time to first token in ms (default 0)",
+      "  --itl-ms N          time between tokens in ms (default 0)",
+      "",
+      "Faithful engine: vLLM's continuous batching with a prefix cache, one model per engine. Each step",
+      "schedules running sequences first (one token each, or the next chunk of a prompt), then admits",
+      "waiting ones while fewer than --max-num-seqs run, the step's token budget lasts and their KV blocks",
+      "fit; a request that does not fit waits (vllm:num_requests_waiting), and a running one that needs a",
+      "block when none is free preempts the last one admitted. Blocks hold 16 tokens and are cached by a",
+      "hash chained over the prompt, so a request sharing a prefix computes only the rest; free cached",
+      "blocks are evicted least recently used first. A step takes",
+      "    max(base, per-seq * sequences in the step) + prefill-per-token * prompt tokens computed in it",
+      "milliseconds (shaped after vLLM on an H100 with an 8B model) and gives every sequence whose prompt",
+      "is computed its next token. /metrics adds the prefix-cache counters, preemptions, the",
+      "time-to-first-token histogram and cache_config_info; usage carries prompt_tokens_details.cached_tokens.",
+      "  --kv-cache-tokens N        KV-cache capacity in tokens (default " + SimulatorSettings.DEFAULT_KV_CACHE_TOKENS
+          + ", at least --max-model-len)",
+      "  --max-num-batched-tokens N token budget of one step; longer prompts are prefilled in chunks (default "
+          + SimulatorSettings.DEFAULT_MAX_NUM_BATCHED_TOKENS + ")",
+      "  --step-base-ms x           time of a step with a small batch (default 6.5)",
+      "  --step-per-seq-ms x        step time per sequence once the batch outgrows the base (default 0.75)",
+      "  --prefill-per-token-ms x   added per prompt token computed in the step (default 0.075)",
+      "",
+      "Continuations (both engines): a chat request with continue_final_message: true and",
+      "add_generation_prompt: false continues its last (assistant) message, and a completion prompt that ends",
+      "with the first words of its own answer continues after them: the answer is the unbroken answer's words",
+      "after those already given, so first part + continuation = the answer of one unbroken request.",
+      "",
+      "Faults:",
       "  --error-rate x      share of requests answered 500 (0..1)",
       "  --unavailable-rate x share of requests answered 503 (0..1)",
       "  --hang-rate x       share of requests never answered (0..1)",
@@ -75,7 +105,7 @@ public final class SimulatorCommand {
       return 1;
     }
     System.out.println("vLLM simulator listening on http://127.0.0.1:" + verticle.actualPort() + " serving "
-        + String.join(",", options.settings().models()));
+        + String.join(",", options.settings().models()) + " (" + options.settings().engine() + " engine)");
     CountDownLatch forever = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await(), "simulator-shutdown"));
     try {
@@ -139,6 +169,12 @@ public final class SimulatorCommand {
         case "--drop-rate" -> patch.put("dropMidStreamRate", decimal(name, value));
         case "--slow-start-ms" -> patch.put("slowStartMs", integer(name, value));
         case "--seed" -> patch.put("seed", longValue(name, value));
+        case "--engine" -> patch.put("engine", value.trim());
+        case "--kv-cache-tokens" -> patch.put("kvCacheTokens", integer(name, value));
+        case "--max-num-batched-tokens" -> patch.put("maxNumBatchedTokens", integer(name, value));
+        case "--step-base-ms" -> patch.put("stepBaseMs", decimal(name, value));
+        case "--step-per-seq-ms" -> patch.put("stepPerSeqMs", decimal(name, value));
+        case "--prefill-per-token-ms" -> patch.put("prefillPerTokenMs", decimal(name, value));
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }

@@ -11,6 +11,12 @@ import java.util.Set;
 /**
  * Behaviour of a {@link SimulatorVerticle}: what it serves, how fast, and which faults it injects.
  * JSON keys are the component names. Every instance is validated, so a bad value never reaches the server.
+ *
+ * <p>{@code engine} picks how answers are timed: {@value #INSTANT} (the default) answers after the fixed
+ * {@code timeToFirstTokenMs} and {@code interTokenMs}, with {@code maxNumSeqs} slots; {@value #FAITHFUL}
+ * runs vLLM's continuous batching with a prefix cache of {@code kvCacheTokens} tokens, a step budget of
+ * {@code maxNumBatchedTokens} and step times from {@link StepCost} ({@code stepBaseMs}, {@code stepPerSeqMs},
+ * {@code prefillPerTokenMs}); the fixed latencies are then not used.
  */
 public record SimulatorSettings(
     List<String> models,
@@ -26,7 +32,16 @@ public record SimulatorSettings(
     double dropMidStreamRate,
     long slowStartMs,
     boolean healthy,
-    long seed) {
+    long seed,
+    String engine,
+    int kvCacheTokens,
+    int maxNumBatchedTokens,
+    double stepBaseMs,
+    double stepPerSeqMs,
+    double prefillPerTokenMs) {
+
+  public static final String INSTANT = "instant";
+  public static final String FAITHFUL = "faithful";
 
   /** The two models the demo and the command serve when none are named. */
   public static final List<String> PRESET_MODELS =
@@ -36,7 +51,8 @@ public record SimulatorSettings(
   static final List<String> KEYS = List.of(
       "models", "tokensPerAnswer", "timeToFirstTokenMs", "interTokenMs", "embeddingDimensions",
       "maxModelLen", "maxNumSeqs", "errorRate", "unavailableRate", "hangRate", "dropMidStreamRate",
-      "slowStartMs", "healthy", "seed");
+      "slowStartMs", "healthy", "seed", "engine", "kvCacheTokens", "maxNumBatchedTokens", "stepBaseMs",
+      "stepPerSeqMs", "prefillPerTokenMs");
   private static final Set<String> KEY_SET = Set.copyOf(KEYS);
 
   public SimulatorSettings {
@@ -63,10 +79,32 @@ public record SimulatorSettings(
     rate("unavailableRate", unavailableRate);
     rate("hangRate", hangRate);
     rate("dropMidStreamRate", dropMidStreamRate);
+    if (!INSTANT.equals(engine) && !FAITHFUL.equals(engine)) {
+      throw new IllegalArgumentException("engine must be '" + INSTANT + "' or '" + FAITHFUL + "', got " + engine);
+    }
+    atLeast("kvCacheTokens", kvCacheTokens, BlockPool.BLOCK_SIZE);
+    atLeast("maxNumBatchedTokens", maxNumBatchedTokens, 1);
+    atLeastZero("stepBaseMs", stepBaseMs);
+    atLeastZero("stepPerSeqMs", stepPerSeqMs);
+    atLeastZero("prefillPerTokenMs", prefillPerTokenMs);
+    if (FAITHFUL.equals(engine) && kvCacheTokens < maxModelLen) {
+      // vLLM refuses to start when one full-length request would not fit in the KV cache.
+      throw new IllegalArgumentException("kvCacheTokens (" + kvCacheTokens + ") must be at least maxModelLen ("
+          + maxModelLen + ") with the faithful engine");
+    }
   }
 
+  /** Defaults of the faithful engine, documented in {@code simulate --help} and {@link StepCost}. */
+  public static final int DEFAULT_KV_CACHE_TOKENS = 65536;
+  public static final int DEFAULT_MAX_NUM_BATCHED_TOKENS = 2048;
+
   public static SimulatorSettings defaults(List<String> models) {
-    return new SimulatorSettings(models, 20, 0, 0, 384, 15360, 256, 0, 0, 0, 0, 0, true, 42);
+    return new SimulatorSettings(models, 20, 0, 0, 384, 15360, 256, 0, 0, 0, 0, 0, true, 42, INSTANT,
+        DEFAULT_KV_CACHE_TOKENS, DEFAULT_MAX_NUM_BATCHED_TOKENS, 6.5, 0.75, 0.075);
+  }
+
+  public boolean faithful() {
+    return FAITHFUL.equals(engine);
   }
 
   /** Settings from JSON; absent keys take the defaults, absent models the two presets. */
@@ -89,7 +127,13 @@ public record SimulatorSettings(
         .put("dropMidStreamRate", dropMidStreamRate)
         .put("slowStartMs", slowStartMs)
         .put("healthy", healthy)
-        .put("seed", seed);
+        .put("seed", seed)
+        .put("engine", engine)
+        .put("kvCacheTokens", kvCacheTokens)
+        .put("maxNumBatchedTokens", maxNumBatchedTokens)
+        .put("stepBaseMs", stepBaseMs)
+        .put("stepPerSeqMs", stepPerSeqMs)
+        .put("prefillPerTokenMs", prefillPerTokenMs);
   }
 
   /**
@@ -122,12 +166,27 @@ public record SimulatorSettings(
         p.containsKey("dropMidStreamRate") ? toDouble("dropMidStreamRate", p.get("dropMidStreamRate")) : dropMidStreamRate,
         p.containsKey("slowStartMs") ? toLong("slowStartMs", p.get("slowStartMs")) : slowStartMs,
         p.containsKey("healthy") ? toBoolean("healthy", p.get("healthy")) : healthy,
-        p.containsKey("seed") ? toLong("seed", p.get("seed")) : seed);
+        p.containsKey("seed") ? toLong("seed", p.get("seed")) : seed,
+        p.containsKey("engine") ? toStringValue("engine", p.get("engine")) : engine,
+        p.containsKey("kvCacheTokens") ? toInt("kvCacheTokens", p.get("kvCacheTokens")) : kvCacheTokens,
+        p.containsKey("maxNumBatchedTokens") ? toInt("maxNumBatchedTokens", p.get("maxNumBatchedTokens"))
+            : maxNumBatchedTokens,
+        p.containsKey("stepBaseMs") ? toDouble("stepBaseMs", p.get("stepBaseMs")) : stepBaseMs,
+        p.containsKey("stepPerSeqMs") ? toDouble("stepPerSeqMs", p.get("stepPerSeqMs")) : stepPerSeqMs,
+        p.containsKey("prefillPerTokenMs") ? toDouble("prefillPerTokenMs", p.get("prefillPerTokenMs"))
+            : prefillPerTokenMs);
   }
 
   private static void atLeast(String key, long value, long min) {
     if (value < min) {
       throw new IllegalArgumentException(key + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  private static void atLeastZero(String key, double value) {
+    // The negated form also rejects NaN.
+    if (!(value >= 0.0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(key + " must be a number >= 0, got " + value);
     }
   }
 
@@ -184,6 +243,13 @@ public record SimulatorSettings(
       return n.doubleValue();
     }
     throw new IllegalArgumentException(key + " must be a number, got " + value);
+  }
+
+  private static String toStringValue(String key, Object value) {
+    if (value instanceof String v) {
+      return v;
+    }
+    throw new IllegalArgumentException(key + " must be a string, got " + value);
   }
 
   private static boolean toBoolean(String key, Object value) {

@@ -13,13 +13,18 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * A stand-in for vLLM's OpenAI-compatible server: same paths, JSON and SSE framing, with configurable
  * latency, a {@code maxNumSeqs} scheduler and injected faults. Control endpoints live under {@code /sim/}.
+ * With {@code engine: faithful} each model gets a {@link BatchEngine} (continuous batching, prefix cache,
+ * modelled step times) instead of the fixed latencies.
  *
  * <p>Routing is a switch on the path rather than a vertx-web Router: the benchmark sends tens of
  * thousands of requests a second through here, and the handful of fixed paths needs no more.
@@ -35,6 +40,10 @@ public class SimulatorVerticle extends VerticleBase {
   private final Engine engine;
   private volatile Prepared prepared;
   private HttpServer server;
+  /** The faithful engines, one per model as if each were its own vLLM server; event loop only. */
+  private final Map<String, BatchEngine> batchEngines = new HashMap<>();
+  private final Function<String, BatchEngine> batchEngineOf = this::batchEngine;
+  private StepClock stepClock;
 
   /** Listens on all interfaces, like vLLM's default {@code --host 0.0.0.0}. Port 0 picks a free port. */
   public SimulatorVerticle(int port, SimulatorSettings settings) {
@@ -50,6 +59,7 @@ public class SimulatorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    stepClock = StepClock.of(context);
     server = vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost(host))
         .requestHandler(this::handle);
     return server.listen()
@@ -72,14 +82,29 @@ public class SimulatorVerticle extends VerticleBase {
     return prepared.settings;
   }
 
-  /** Replaces the settings; requests already admitted keep the ones they started with. */
+  /**
+   * Replaces the settings; requests already admitted keep the ones they started with (with the faithful
+   * engine, the step budget, step times and KV capacity apply from the next step).
+   */
   public void updateSettings(SimulatorSettings settings) {
     prepared = new Prepared(Objects.requireNonNull(settings, "settings"));
     if (context != null) {
       // A larger maxNumSeqs may admit queued requests; the queue belongs to the event loop.
-      context.runOnContext(v -> engine.drain());
+      context.runOnContext(v -> {
+        engine.drain();
+        batchEngines.values().forEach(BatchEngine::settingsChanged);
+      });
     }
     LOG.debug("simulator settings now {}", settings);
+  }
+
+  private BatchEngine batchEngine(String model) {
+    BatchEngine e = batchEngines.get(model);
+    if (e == null) {
+      e = new BatchEngine(() -> prepared.settings, stepClock, engine, engine.model(model));
+      batchEngines.put(model, e);
+    }
+    return e;
   }
 
   public SimulatorStats stats() {
@@ -168,7 +193,7 @@ public class SimulatorVerticle extends VerticleBase {
       fault = Exchange.Fault.HANG;
     }
     boolean drop = s.dropMidStreamRate() > 0 && rnd.nextDouble() < s.dropMidStreamRate();
-    new Exchange(vertx, engine, p, req, endpoint, fault, drop).begin();
+    new Exchange(vertx, engine, p, req, endpoint, fault, drop, s.faithful() ? batchEngineOf : null).begin();
   }
 
   private boolean allowed(HttpServerRequest req, HttpMethod method) {
@@ -193,45 +218,87 @@ public class SimulatorVerticle extends VerticleBase {
 
   private Buffer metrics() {
     SimulatorSettings s = prepared.settings;
-    double kv = Math.min(1.0, (double) engine.running() / s.maxNumSeqs());
-    StringBuilder sb = new StringBuilder(512 + 600 * s.models().size());
+    boolean faithful = s.faithful();
+    double instantKv = Math.min(1.0, (double) engine.running() / s.maxNumSeqs());
+    StringBuilder sb = new StringBuilder(2048 + 4096 * s.models().size());
     gauge(sb, s, "vllm:num_requests_running", "Number of requests in model execution batches.",
         m -> engine.model(m).running.get());
     gauge(sb, s, "vllm:num_requests_waiting", "Number of requests waiting to be processed.",
         m -> engine.model(m).waiting.get());
-    gauge(sb, s, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", m -> kv);
+    gauge(sb, s, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", m -> {
+      if (!faithful) {
+        return instantKv;
+      }
+      BatchEngine e = batchEngines.get(m);
+      return e == null ? 0 : e.kvUsage();
+    });
     counter(sb, s, "vllm:prompt_tokens_total", "Number of prefill tokens processed.",
         m -> engine.model(m).promptTokens.get());
     counter(sb, s, "vllm:generation_tokens_total", "Number of generation tokens processed.",
         m -> engine.model(m).generationTokens.get());
+    counter(sb, s, "vllm:prefix_cache_queries_total",
+        "Prefix cache queries, in terms of number of queried tokens.", m -> engine.model(m).prefixQueries.get());
+    counter(sb, s, "vllm:prefix_cache_hits_total",
+        "Prefix cache hits, in terms of number of cached tokens.", m -> engine.model(m).prefixHits.get());
+    counter(sb, s, "vllm:num_preemptions_total", "Cumulative number of preemption from the engine.",
+        m -> engine.model(m).preemptions.get());
+    histogram(sb, s, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
+        m -> engine.model(m).ttft);
+    histogram(sb, s, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.",
+        m -> engine.model(m).e2e);
+    if (faithful) {
+      sb.append("# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n")
+          .append("# TYPE vllm:cache_config_info gauge\n");
+      for (String m : s.models()) {
+        sb.append("vllm:cache_config_info{block_size=\"").append(BlockPool.BLOCK_SIZE)
+            .append("\",enable_prefix_caching=\"True\",model_name=\"");
+        label(sb, m);
+        sb.append("\",num_gpu_blocks=\"").append(s.kvCacheTokens() / BlockPool.BLOCK_SIZE).append("\"} 1.0\n");
+      }
+    }
     return Buffer.buffer(sb.toString());
   }
 
+  private static void histogram(StringBuilder sb, SimulatorSettings s, String name, String help,
+      Function<String, Histogram> of) {
+    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    sb.append("# TYPE ").append(name).append(" histogram\n");
+    for (String m : s.models()) {
+      StringBuilder labels = new StringBuilder(m.length() + 16).append("model_name=\"");
+      label(labels, m);
+      of.apply(m).write(sb, name, labels.append('"').toString());
+    }
+  }
+
+  private static void label(StringBuilder sb, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '"' -> sb.append("\\\"");
+        case '\n' -> sb.append("\\n");
+        default -> sb.append(c);
+      }
+    }
+  }
+
   private static void gauge(StringBuilder sb, SimulatorSettings s, String name, String help,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     series(sb, s, name, help, "gauge", value);
   }
 
   private static void counter(StringBuilder sb, SimulatorSettings s, String name, String help,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     series(sb, s, name, help, "counter", value);
   }
 
   private static void series(StringBuilder sb, SimulatorSettings s, String name, String help, String type,
-      java.util.function.ToDoubleFunction<String> value) {
+      ToDoubleFunction<String> value) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
     sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     for (String m : s.models()) {
       sb.append(name).append("{model_name=\"");
-      for (int i = 0; i < m.length(); i++) {
-        char c = m.charAt(i);
-        switch (c) {
-          case '\\' -> sb.append("\\\\");
-          case '"' -> sb.append("\\\"");
-          case '\n' -> sb.append("\\n");
-          default -> sb.append(c);
-        }
-      }
+      label(sb, m);
       // Python's client prints floats: 3.0, not 3.
       sb.append("\"} ").append(value.applyAsDouble(m)).append('\n');
     }
@@ -250,7 +317,7 @@ public class SimulatorVerticle extends VerticleBase {
       }
       case "/sim/stats" -> {
         if (req.method() == HttpMethod.GET) {
-          json(req, 200, engine.snapshot().toJson());
+          json(req, 200, statsJson());
         } else {
           controlError(req, 405, "Use GET on /sim/stats");
         }
@@ -265,6 +332,34 @@ public class SimulatorVerticle extends VerticleBase {
       }
       default -> controlError(req, 404, "Unknown simulator control path " + path);
     }
+  }
+
+  /** {@code /sim/stats}: the counters, plus each faithful engine's state under {@code engines}. */
+  private JsonObject statsJson() {
+    JsonObject json = engine.snapshot().toJson();
+    if (!batchEngines.isEmpty()) {
+      JsonObject engines = new JsonObject();
+      batchEngines.forEach((model, e) -> {
+        BatchEngine.Snapshot b = e.snapshot();
+        Engine.ModelCounters c = engine.model(model);
+        engines.put(model, new JsonObject()
+            .put("running", b.running())
+            .put("waiting", b.waiting())
+            .put("kvCacheUsage", b.kvUsage())
+            .put("heldBlocks", b.heldBlocks())
+            .put("freeBlocks", b.freeBlocks())
+            .put("capacityBlocks", b.capacityBlocks())
+            .put("steps", b.steps())
+            .put("busySeconds", b.busySeconds())
+            .put("prefixCacheQueries", b.prefixQueries())
+            .put("prefixCacheHits", b.prefixHits())
+            .put("preemptions", b.preemptions())
+            .put("timeToFirstTokenCount", c.ttft.count())
+            .put("timeToFirstTokenSecondsSum", c.ttft.sum()));
+      });
+      json.put("engines", engines);
+    }
+    return json;
   }
 
   private void patchSettings(HttpServerRequest req, Buffer body) {

@@ -237,7 +237,9 @@ class SimulatorApiTest extends SimulatorTestBase {
     assertThat(choice.fieldNames()).containsExactly("index", "text", "logprobs", "finish_reason", "stop_reason",
         "prompt_logprobs");
     // vLLM's completions default to max_tokens 16, shorter than the 20-token answer.
-    assertThat(choice.getString("text").split(" ")).hasSize(16);
+    // Every completion token carries its leading space, so prompt + text splits into the same words.
+    assertThat(choice.getString("text")).startsWith(" ");
+    assertThat(choice.getString("text").trim().split(" ")).hasSize(16);
     assertThat(choice.getString("finish_reason")).isEqualTo("length");
     JsonObject usage = json.getJsonObject("usage");
     assertThat(usage.getInteger("prompt_tokens")).isEqualTo(5); // 4 words + BOS
@@ -264,7 +266,9 @@ class SimulatorApiTest extends SimulatorTestBase {
       assertThat(c.getValue("finish_reason")).isNull();
       text.append(c.getString("text"));
     }
-    assertThat(text.toString().split(" ")).hasSize(3);
+    assertThat(text.toString().trim().split(" ")).hasSize(3);
+    assertThat(text.toString()).isEqualTo(post(sim, "/v1/completions", new JsonObject().put("model", MODEL)
+        .put("prompt", "hi").put("max_tokens", 3)).json().getJsonArray("choices").getJsonObject(0).getString("text"));
     assertThat(new JsonObject(data.get(3)).getJsonArray("choices").getJsonObject(0).getString("finish_reason"))
         .isEqualTo("length");
     assertThat(data.get(4)).isEqualTo("[DONE]");

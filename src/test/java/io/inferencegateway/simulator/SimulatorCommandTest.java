@@ -13,7 +13,9 @@ class SimulatorCommandTest {
   @Test
   void helpPrintsUsageAndReturnsZero() {
     String out = captureOut(() -> assertThat(SimulatorCommand.run(new String[] {"--help"})).isZero());
-    assertThat(out).contains("--port").contains("--models").contains("--drop-rate");
+    assertThat(out).contains("--port").contains("--models").contains("--drop-rate").contains("--engine")
+        .contains("faithful").contains("--kv-cache-tokens").contains("continue_final_message")
+        .contains("Tokens are approximated by words");
   }
 
   @Test
@@ -25,6 +27,8 @@ class SimulatorCommandTest {
       assertThat(SimulatorCommand.run(new String[] {"--error-rate", "2"})).isEqualTo(2);
       assertThat(SimulatorCommand.run(new String[] {"--tokens", "0"})).isEqualTo(2);
       assertThat(SimulatorCommand.run(new String[] {"stray"})).isEqualTo(2);
+      assertThat(SimulatorCommand.run(new String[] {"--engine", "warp"})).isEqualTo(2);
+      assertThat(SimulatorCommand.run(new String[] {"--engine", "faithful", "--kv-cache-tokens", "100"})).isEqualTo(2);
     });
     assertThat(err).contains("unknown option --bogus").contains("--port needs an integer");
   }
@@ -49,6 +53,16 @@ class SimulatorCommandTest {
     assertThat(SimulatorCommand.parse(new String[0]).settings().models())
         .isEqualTo(SimulatorSettings.PRESET_MODELS);
     assertThat(SimulatorCommand.parse(new String[0]).port()).isEqualTo(8000);
+
+    SimulatorSettings f = SimulatorCommand.parse(new String[] {"--engine", "faithful", "--kv-cache-tokens", "32768",
+        "--max-num-batched-tokens=512", "--step-base-ms", "5", "--step-per-seq-ms", "0.5",
+        "--prefill-per-token-ms", "0.02"}).settings();
+    assertThat(f.faithful()).isTrue();
+    assertThat(f.kvCacheTokens()).isEqualTo(32768);
+    assertThat(f.maxNumBatchedTokens()).isEqualTo(512);
+    assertThat(f.stepBaseMs()).isEqualTo(5.0);
+    assertThat(f.stepPerSeqMs()).isEqualTo(0.5);
+    assertThat(f.prefillPerTokenMs()).isEqualTo(0.02);
   }
 
   private static String captureOut(Runnable r) {

@@ -22,6 +22,36 @@ class SimulatorSettingsTest {
     assertThat(s.maxNumSeqs()).isEqualTo(256);
     assertThat(s.errorRate()).isZero();
     assertThat(s.healthy()).isTrue();
+    assertThat(s.engine()).isEqualTo("instant");
+    assertThat(s.faithful()).isFalse();
+    assertThat(s.kvCacheTokens()).isEqualTo(65536);
+    assertThat(s.maxNumBatchedTokens()).isEqualTo(2048);
+    assertThat(s.stepBaseMs()).isEqualTo(6.5);
+    assertThat(s.stepPerSeqMs()).isEqualTo(0.75);
+    assertThat(s.prefillPerTokenMs()).isEqualTo(0.075);
+  }
+
+  @Test
+  void faithfulEngineSettingsAreChecked() {
+    SimulatorSettings s = SimulatorSettings.defaults(List.of("a"));
+    SimulatorSettings f = s.merge(new JsonObject().put("engine", "faithful").put("kvCacheTokens", 20000)
+        .put("stepBaseMs", 3.25));
+    assertThat(f.faithful()).isTrue();
+    assertThat(SimulatorSettings.fromJson(f.toJson())).isEqualTo(f);
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("engine", "fast")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("engine");
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("engine", "faithful").put("kvCacheTokens", 8000)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxModelLen");
+    // The instant engine has no KV cache to fit: any capacity of at least one block will do.
+    assertThat(s.merge(new JsonObject().put("kvCacheTokens", 16)).kvCacheTokens()).isEqualTo(16);
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("kvCacheTokens", 8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kvCacheTokens");
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("stepPerSeqMs", -1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stepPerSeqMs");
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("maxNumBatchedTokens", 0)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxNumBatchedTokens");
+    assertThatThrownBy(() -> s.merge(new JsonObject().put("engine", 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("engine");
   }
 
   @Test
