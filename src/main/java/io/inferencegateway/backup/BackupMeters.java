@@ -18,7 +18,17 @@ final class BackupMeters {
   private final Counter failures;
   private final Counter successes;
 
-  BackupMeters(MeterRegistry registry) {
+  private static final java.util.Map<MeterRegistry, BackupMeters> BY_REGISTRY = new java.util.WeakHashMap<>();
+
+  /**
+   * The meters of this registry, registered once: a registry keeps the first gauge of a name, so a backup job
+   * deployed again (a new leader in the same process, a test) must update the same values.
+   */
+  static synchronized BackupMeters of(MeterRegistry registry) {
+    return BY_REGISTRY.computeIfAbsent(registry, BackupMeters::new);
+  }
+
+  private BackupMeters(MeterRegistry registry) {
     Gauge.builder("gateway_backup_last_success_timestamp_seconds", lastSuccessEpochMs, v -> v.get() / 1000.0)
         .description("When the last successful backup finished (Unix time; 0: none since start)").register(registry);
     Gauge.builder("gateway_backup_duration_seconds", lastDurationMs, v -> v.get() / 1000.0)

@@ -60,7 +60,7 @@ public final class BackupVerticle extends VerticleBase {
     worker = vertx.createSharedWorkerExecutor("gateway-backup", 1, b.timeoutMs() + 60_000, TimeUnit.MILLISECONDS);
     service = new BackupService(db, config, worker, clock);
     store = new BackupStore(db);
-    meters = new BackupMeters(registry);
+    meters = BackupMeters.of(registry);
     CronSchedule.parse("backup.schedule", b.schedule()).ifPresentOrElse(schedule -> {
       timer = new CronTimer(vertx, schedule, clock, this::scheduled).start();
       log.info("Backups: {} to {}{}; next at {}", schedule, service.directory(),

@@ -30,11 +30,9 @@ public final class RetentionVerticle extends VerticleBase {
   private final GatewayConfig.Retention settings;
   private final MeterRegistry registry;
   private final Clock clock;
-  private final AtomicLong lastSuccessEpochMs = new AtomicLong();
   private UsageRollup rollup;
   private CronTimer timer;
-  private Counter rowsRolledUp;
-  private Counter failures;
+  private Meters meters;
   private Future<UsageRollup.Result> running;
 
   public RetentionVerticle(Database db, GatewayConfig.Retention settings, MeterRegistry registry, Clock clock) {
@@ -47,12 +45,7 @@ public final class RetentionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     rollup = new UsageRollup(vertx, new UsageRollupStore(db), settings);
-    Gauge.builder("gateway_usage_rollup_last_success_timestamp_seconds", lastSuccessEpochMs, v -> v.get() / 1000.0)
-        .description("When the usage roll-up last finished a run (Unix time; 0: none since start)").register(registry);
-    rowsRolledUp = Counter.builder("gateway_usage_rows_rolled_up")
-        .description("Usage rows rolled up into hourly aggregates and deleted").register(registry);
-    failures = Counter.builder("gateway_usage_rollup_failures")
-        .description("Usage roll-up runs that failed").register(registry);
+    meters = Meters.of(registry);
     if (settings.retentionDays() <= 0 || settings.schedule() == null) {
       log.info("Usage retention is off: raw usage rows are kept for ever (metrics.retentionDays, metrics.rollupSchedule)");
       return Future.succeededFuture();
@@ -71,19 +64,41 @@ public final class RetentionVerticle extends VerticleBase {
     Future<UsageRollup.Result> run = rollup.run(clock.instant()).onComplete(ar -> {
       running = null;
       if (ar.succeeded()) {
-        lastSuccessEpochMs.set(clock.millis());
-        rowsRolledUp.increment(ar.result().rowsRolledUp());
+        meters.lastSuccessEpochMs.set(clock.millis());
+        meters.rowsRolledUp.increment(ar.result().rowsRolledUp());
         if (ar.result().rowsDeleted() > 0) {
           log.info("Usage roll-up: {} rows of {} hours older than {} days rolled up, {} rows deleted",
               ar.result().rowsRolledUp(), ar.result().hours(), settings.retentionDays(), ar.result().rowsDeleted());
         }
       } else {
-        failures.increment();
+        meters.failures.increment();
         log.warn("Usage roll-up failed (the next run carries on): {}", ar.cause().getMessage());
       }
     });
     running = run.isComplete() ? null : run;
     return run;
+  }
+
+  /** The job's meters, registered once per registry (it keeps the first gauge of a name), reused by a redeploy. */
+  private static final class Meters {
+    private static final java.util.Map<MeterRegistry, Meters> BY_REGISTRY = new java.util.WeakHashMap<>();
+
+    final AtomicLong lastSuccessEpochMs = new AtomicLong();
+    final Counter rowsRolledUp;
+    final Counter failures;
+
+    private Meters(MeterRegistry registry) {
+      Gauge.builder("gateway_usage_rollup_last_success_timestamp_seconds", lastSuccessEpochMs, v -> v.get() / 1000.0)
+          .description("When the usage roll-up last finished a run (Unix time; 0: none since start)").register(registry);
+      rowsRolledUp = Counter.builder("gateway_usage_rows_rolled_up")
+          .description("Usage rows rolled up into hourly aggregates and deleted").register(registry);
+      failures = Counter.builder("gateway_usage_rollup_failures")
+          .description("Usage roll-up runs that failed").register(registry);
+    }
+
+    static synchronized Meters of(MeterRegistry registry) {
+      return BY_REGISTRY.computeIfAbsent(registry, Meters::new);
+    }
   }
 
   /** When the next run starts (null: off). */
