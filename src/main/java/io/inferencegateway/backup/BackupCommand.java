@@ -99,7 +99,7 @@ public final class BackupCommand {
       }
       return 0;
     } catch (Exception e) {
-      err.println("Backup failed: " + message(e));
+      err.println("Backup failed: " + message(e) + inUseHint(config, e));
       return 1;
     } finally {
       close(vertx, db);
@@ -147,7 +147,7 @@ public final class BackupCommand {
       err.println("restore: " + e.getMessage());
       return 2;
     } catch (Exception e) {
-      err.println("Restore failed: " + message(e));
+      err.println("Restore failed: " + message(e) + inUseHint(config, e));
       return 1;
     } finally {
       close(vertx, db);
@@ -171,6 +171,12 @@ public final class BackupCommand {
       t = t.getCause();
     }
     return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** H2 refuses a second process on its file: the running gateway's. */
+  private static String inUseHint(GatewayConfig config, Exception e) {
+    return config.database().url() == null && message(e).contains("already in use")
+        ? "\nThe embedded database is open in a running gateway: stop it first (it takes its own scheduled backups)." : "";
   }
 
   private static boolean isHelp(String a) {

@@ -96,7 +96,7 @@ public final class BackupService {
           Files.deleteIfExists(part);
           return null;
         }, false).transform(ignored -> Future.succeededFuture(finished(new BackupOutcome(null, started, started,
-            triggeredBy, attempt, false, Files.exists(file) ? name : null, null, null, null, null), err))));
+            triggeredBy, attempt, false, null, null, null, null, null), err))));
   }
 
   private Future<BackupOutcome> upload(Path file, BackupOutcome local) {
