@@ -23,7 +23,8 @@ import java.util.Map;
  * the console's charts. Every bucket of the range is present (zeros where nothing happened), aligned to multiples of
  * {@code bucket} seconds since the epoch. Latency percentiles are exact (computed from every request's duration)
  * up to {@value #EXACT_LATENCY_MAX_ROWS} requests in the range; above that p50 is the mean and p95 the maximum of the
- * bucket, and {@code latency} says {@code "approximate"}.
+ * bucket, and {@code latency} says {@code "approximate"}. Hours rolled up by the retention job (usage older than
+ * {@code metrics.retentionDays}) come from their hourly aggregates, in the same shape (see {@link #series}).
  */
 final class UsageHandlers {
 

@@ -36,6 +36,26 @@ public final class BackupFiles {
     return PREFIX + engine + "-" + STAMP.format(time) + SUFFIX;
   }
 
+  static final Pattern PART = Pattern.compile(NAME.pattern() + "\\.[0-9a-f]{8}\\.part");
+
+  /** The temporary name a backup is written under until it is complete. */
+  static String partName(String name) {
+    return name + "." + java.util.UUID.randomUUID().toString().substring(0, 8) + ".part";
+  }
+
+  /** Deletes unfinished backups (of a run that crashed) older than {@code age}. */
+  static void deleteStaleParts(Path dir, java.time.Duration age) throws IOException {
+    java.time.Instant limit = java.time.Instant.now().minus(age);
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path f : files) {
+        if (PART.matcher(f.getFileName().toString()).matches()
+            && Files.getLastModifiedTime(f).toInstant().isBefore(limit)) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+  }
+
   /** Backup files in {@code dir}, newest first (by the time in the name). */
   public static List<Path> list(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();

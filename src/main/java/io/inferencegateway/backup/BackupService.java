@@ -67,7 +67,8 @@ public final class BackupService {
     String name = BackupFiles.name(engine(), nameTime);
     Path dir = directory();
     Path file = dir.resolve(name);
-    Path part = dir.resolve(name + ".part");
+    // unique per run: two runs for the same time (two gateways sharing the directory) never write one file
+    Path part = dir.resolve(BackupFiles.partName(name));
     long timeoutMs = config.backup().timeoutMs();
     Future<Void> dumped = worker.<Void>executeBlocking(() -> {
       Files.createDirectories(dir);
@@ -85,6 +86,7 @@ public final class BackupService {
           String sha256 = BackupFiles.sha256(part);
           long size = Files.size(part);
           Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          BackupFiles.deleteStaleParts(dir, java.time.Duration.ofMillis(2 * timeoutMs + 60_000));
           for (Path old : BackupFiles.prune(dir, config.backup().keep())) {
             log.info("Deleted old backup {} (backup.keep = {})", old.getFileName(), config.backup().keep());
           }

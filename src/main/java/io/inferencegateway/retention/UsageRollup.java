@@ -3,6 +3,7 @@ package io.inferencegateway.retention;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.store.UsageRollupStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,31 +67,41 @@ public final class UsageRollup {
   }
 
   public Future<Result> run(Instant now) {
+    Promise<Result> done = Promise.promise();
     if (settings.retentionDays() <= 0) {
-      return Future.succeededFuture(new Result(0, 0, 0));
+      done.complete(new Result(0, 0, 0));
+    } else {
+      next(cutoff(now, settings.retentionDays()), new Result(0, 0, 0), Long.MIN_VALUE, done);
     }
-    return next(cutoff(now, settings.retentionDays()), new Result(0, 0, 0), Long.MIN_VALUE);
+    return done.future();
   }
 
-  private Future<Result> next(long cutoff, Result sofar, long lastHour) {
+  /**
+   * One hour per step, each step started from the previous one's callback and the run's one promise completed at
+   * the end: a backlog of thousands of hours never builds a chain of nested futures.
+   */
+  private void next(long cutoff, Result sofar, long lastHour, Promise<Result> done) {
     if (stopped) {
-      return Future.succeededFuture(sofar);
+      done.complete(sofar);
+      return;
     }
-    return store.oldestCreatedBefore(cutoff).compose(oldest -> {
+    store.oldestCreatedBefore(cutoff).compose(oldest -> {
       if (oldest == null) {
-        return Future.succeededFuture(sofar);
+        done.complete(sofar);
+        return Future.succeededFuture();
       }
       long hour = Math.floorDiv(oldest, HOUR) * HOUR;
-      return rollHour(hour).compose(h -> {
-        if (h.rolledUp == 0 && h.deleted == 0) {
-          if (hour == lastHour) { // no progress on the same hour twice: leave it to the next run
-            log.warn("Usage roll-up: hour {} made no progress; trying again at the next run", Instant.ofEpochSecond(hour));
-            return Future.succeededFuture(sofar);
-          }
+      return rollHour(hour).map(h -> {
+        if (h.rolledUp == 0 && h.deleted == 0 && hour == lastHour) {
+          // no progress on the same hour twice: leave it to the next run
+          log.warn("Usage roll-up: hour {} made no progress; trying again at the next run", Instant.ofEpochSecond(hour));
+          done.complete(sofar);
+        } else {
+          vertx.runOnContext(v -> next(cutoff, sofar.plus(h), hour, done));
         }
-        return next(cutoff, sofar.plus(h), hour);
+        return null;
       });
-    });
+    }).onFailure(done::tryFail);
   }
 
   private Future<HourResult> rollHour(long hour) {
@@ -114,26 +125,47 @@ public final class UsageRollup {
     });
   }
 
+  /** Reads the hour's rows with {@code fromId < id <= toId} in id windows, one window per step (see {@link #next}). */
   private Future<Void> read(long hour, long fromId, long toId, HourAggregator into) {
-    if (fromId >= toId) {
-      return Future.succeededFuture();
-    }
-    long windowEnd = Math.min(toId, fromId + READ_WINDOW);
-    return store.rows(hour, fromId, windowEnd).compose(rows -> {
-      rows.forEach(into::add);
-      return read(hour, windowEnd, toId, into);
-    });
+    Promise<Void> done = Promise.promise();
+    readWindow(hour, fromId, toId, into, done);
+    return done.future();
   }
 
+  private void readWindow(long hour, long fromId, long toId, HourAggregator into, Promise<Void> done) {
+    if (fromId >= toId) {
+      done.complete();
+      return;
+    }
+    long windowEnd = Math.min(toId, fromId + READ_WINDOW);
+    store.rows(hour, fromId, windowEnd).compose(rows -> {
+      rows.forEach(into::add);
+      // an empty window (the hour's ids can be far apart): jump to the hour's next id
+      return rows.isEmpty() ? store.idRange(hour, windowEnd).map(r -> r == null ? toId : Math.min(toId, r[0] - 1))
+          : Future.succeededFuture(windowEnd);
+    }).onFailure(done::fail)
+        .onSuccess(next -> vertx.runOnContext(v -> readWindow(hour, next, toId, into, done)));
+  }
+
+  /** Deletes the hour's rows up to {@code maxId}, a batch per step (see {@link #next}); completes with the count. */
   private Future<Long> deleteCounted(long hour, long maxId, long deletedSoFar) {
-    return store.countedIds(hour, maxId, settings.deleteBatchRows()).compose(ids -> {
-      if (ids.isEmpty()) {
-        return Future.succeededFuture(deletedSoFar);
-      }
-      return store.delete(ids).compose(n -> {
-        Future<?> pause = settings.deletePauseMs() > 0 ? vertx.timer(settings.deletePauseMs()) : Future.succeededFuture();
-        return pause.compose(t -> deleteCounted(hour, maxId, deletedSoFar + n));
-      });
-    });
+    Promise<Long> done = Promise.promise();
+    deleteBatch(hour, maxId, deletedSoFar, done);
+    return done.future();
+  }
+
+  private void deleteBatch(long hour, long maxId, long deletedSoFar, Promise<Long> done) {
+    store.countedIds(hour, maxId, settings.deleteBatchRows())
+        .compose(ids -> ids.isEmpty() ? Future.succeededFuture(-1) : store.delete(ids))
+        .onFailure(done::fail)
+        .onSuccess(n -> {
+          if (n < 0) {
+            done.complete(deletedSoFar);
+          } else if (settings.deletePauseMs() > 0) {
+            vertx.setTimer(settings.deletePauseMs(), t -> deleteBatch(hour, maxId, deletedSoFar + n, done));
+          } else {
+            vertx.runOnContext(v -> deleteBatch(hour, maxId, deletedSoFar + n, done));
+          }
+        });
   }
 }

@@ -37,4 +37,19 @@ class BackupFilesTest {
           "notes.txt");
     }
   }
+
+  @Test
+  void unfinishedBackupsOfACrashedRunAreDeletedOnceTheyAreOld(@TempDir Path dir) throws IOException {
+    String name = BackupFiles.name("mariadb", Instant.parse("2026-12-01T03:00:00Z"));
+    Path stale = Files.writeString(dir.resolve(BackupFiles.partName(name)), "crashed");
+    Path running = Files.writeString(dir.resolve(BackupFiles.partName(name)), "being written");
+    Path other = Files.writeString(dir.resolve("something.part"), "not ours");
+    Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(7200)));
+    Files.setLastModifiedTime(other, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(7200)));
+    assertThat(stale).isNotEqualTo(running);
+    BackupFiles.deleteStaleParts(dir, java.time.Duration.ofHours(1));
+    assertThat(stale).doesNotExist();
+    assertThat(running).exists();
+    assertThat(other).exists();
+  }
 }

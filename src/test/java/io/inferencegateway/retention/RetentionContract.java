@@ -300,6 +300,18 @@ abstract class RetentionContract {
   }
 
   @Test
+  void anHourWhoseRowsAreFarApartInIdIsReadWhole() {
+    List<UsageRecord> early = seed(new Random(21), firstOldHour, 1, 20);
+    seed(new Random(22), Math.floorDiv(Instant.now().getEpochSecond(), 3600) * 3600 - 3600, 1, 6000);
+    List<UsageRecord> late = seed(new Random(23), firstOldHour, 1, 3); // ids more than two read windows further on
+    List<UsageRecord> old = new ArrayList<>(early);
+    old.addAll(late);
+    UsageRollup.Result result = rollup(1000).run(Instant.now()).await();
+    assertThat(result.rowsRolledUp()).isEqualTo(old.size());
+    assertSame(stored("key_model"), expected(old, r -> keyOf(hourOf(r), r.apiKeyId(), r.model())));
+  }
+
+  @Test
   void twoRunsAtOnceCountEveryRowOnce() {
     List<UsageRecord> old = seed(new Random(17), firstOldHour, 3, 40);
     List<Future<UsageRollup.Result>> runs = List.of(rollup(5).run(Instant.now()), rollup(5).run(Instant.now()));
