@@ -11,6 +11,9 @@ const RANGES = [
   { id: '6h', label: 'Last 6 hours', seconds: 6 * 3600, bucket: 300 },
   { id: '24h', label: 'Last 24 hours', seconds: 86400, bucket: 900 },
   { id: '7d', label: 'Last 7 days', seconds: 7 * 86400, bucket: 3600 },
+  // older than metrics.retentionDays (default 30), usage comes from hourly aggregates
+  { id: '30d', label: 'Last 30 days', seconds: 30 * 86400, bucket: 6 * 3600 },
+  { id: '90d', label: 'Last 90 days', seconds: 90 * 86400, bucket: 86400 },
 ];
 const PAGE_SIZE = 25;
 const EXPORT_PAGE = 1000;
@@ -179,8 +182,9 @@ export async function render(root) {
     };
     for (const c of Object.values(usageCharts)) c.update();
     const totals = series.reduce((a, s) => a + s.points.reduce((b, p) => b + (p.requests || 0), 0), 0);
-    usageNote.textContent = `${fmtNum(totals)} request${totals === 1 ? '' : 's'} in ${r.label.toLowerCase()}, in ${r.bucket / 60}-minute buckets`
-      + (data && data.latency === 'approximate' ? '; latency approximate (mean and maximum) over this many requests.' : '.');
+    const bucketText = r.bucket >= 86400 ? `${r.bucket / 86400}-day` : r.bucket >= 3600 ? `${r.bucket / 3600}-hour` : `${r.bucket / 60}-minute`;
+    usageNote.textContent = `${fmtNum(totals)} request${totals === 1 ? '' : 's'} in ${r.label.toLowerCase()}, in ${bucketText} buckets`
+      + (data && data.latency === 'approximate' ? '; latency approximate (means and maxima, or hourly figures combined for older usage).' : '.');
   }
   range.addEventListener('change', () => loadUsage().catch((e) => notify(e.message, 'error')));
   groupBy.addEventListener('change', () => loadUsage().catch((e) => notify(e.message, 'error')));

@@ -4,6 +4,7 @@ import io.inferencegateway.auth.AdminAuth;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyAuthVerticle;
 import io.inferencegateway.auth.KeyCache;
+import io.inferencegateway.backup.BackupVerticle;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
@@ -18,6 +19,7 @@ import io.inferencegateway.metrics.MetricsWriterVerticle;
 import io.inferencegateway.metrics.UsageBatch;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.ReplicaRouter;
+import io.inferencegateway.retention.RetentionVerticle;
 import io.inferencegateway.routing.ReplicaRouterVerticle;
 import io.inferencegateway.scheduler.SchedulerVerticle;
 import io.inferencegateway.store.ApiKeyStore;
@@ -42,12 +44,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.function.Function;
 
 /**
  * The composition root: builds the shared services from the configuration, runs the migrations, and deploys one
- * verticle per duty (key auth, replica router, metrics writer, scheduler, Hyperstack provisioner, and one HTTP ingress
- * per event loop).
+ * verticle per duty (key auth, replica router, metrics writer, scheduler, Hyperstack provisioner, backups, usage
+ * retention, and one HTTP ingress per event loop).
  * {@code main} and the tests start the gateway through here.
  */
 public final class GatewayApp {
@@ -200,6 +203,10 @@ public final class GatewayApp {
         .onSuccess(id -> ingressId[0] = id)
         .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
         .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.registry(), c.hyperstack())))
+        // periodic jobs (on a cluster: the leader's); both harmless if run twice
+        .compose(v -> vertx.deployVerticle(new BackupVerticle(s.database(), c, s.prometheus(), Clock.systemUTC())))
+        .compose(v -> vertx.deployVerticle(new RetentionVerticle(s.database(), c.retention(), s.prometheus(),
+            Clock.systemUTC())))
         .compose(v -> controlPlane.started(vertx, s))
         .map(v -> new Deployed(first[0].actualPort(), ingressId[0]));
   }

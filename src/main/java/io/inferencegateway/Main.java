@@ -1,5 +1,6 @@
 package io.inferencegateway;
 
+import io.inferencegateway.backup.BackupCommand;
 import io.inferencegateway.config.ConfigLoader;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.simulator.SimulatorCommand;
@@ -23,6 +24,8 @@ public final class Main {
         demo       Start the gateway with the built-in vLLM simulator serving both preset models,
                    registered with one replica each, and print the console URL, admin key and a demo API key
         simulate   Run the vLLM simulator alone (see: simulate --help)
+        backup     Take a database backup now, with the settings 'run' uses (see: backup --help)
+        restore    Load a backup file into the configured database (see: restore --help)
 
       Run 'java -jar inference-gateway.jar <command> --help' for a command's options.
       """;
@@ -68,6 +71,8 @@ public final class Main {
         case "run" -> runGateway(rest, false);
         case "demo" -> runGateway(rest, true);
         case "simulate" -> SimulatorCommand.run(rest);
+        case "backup" -> BackupCommand.backup(rest);
+        case "restore" -> BackupCommand.restore(rest);
         default -> {
           System.err.println("Unknown command '" + command + "'.\n");
           System.err.print(USAGE);

@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
 
 /**
  * The admin API under {@code /api/v1}, compatible with the Hyperstack LLM Inference Toolkit's: API keys, models,
- * replicas, raw tables, plus console login, usage series and the OpenAPI description. Mounted on every ingress
+ * replicas, raw tables, plus console login, usage series, backups and the OpenAPI description. Mounted on every ingress
  * router (after the OpenAI routes, which keep their own handling; no BodyHandler ever runs on those).
  *
  * <p>Every admin route needs the admin key or a console session token ({@link AdminContext#authenticate}); bodies
@@ -123,6 +123,7 @@ public final class AdminApi {
     ReplicaHandlers replicas = new ReplicaHandlers(admin);
     TableHandlers tables = new TableHandlers(admin);
     UsageHandlers usage = new UsageHandlers(admin);
+    BackupHandlers backups = new BackupHandlers(admin);
 
     routes.add(HttpMethod.POST, "/auth/login", "/auth/login", Access.PUBLIC, true, login::login);
     routes.add(HttpMethod.GET, "/openapi.json", "/openapi\\.json", Access.PUBLIC, false, this::openApi);
@@ -148,6 +149,7 @@ public final class AdminApi {
     routes.add(HttpMethod.GET, "/tables", "/tables", Access.ADMIN, false, tables::list);
     routes.add(HttpMethod.GET, "/tables/{name}", "/tables/(?<name>[^/]+)", Access.ADMIN, false, tables::rows);
     routes.add(HttpMethod.GET, "/usage/series", "/usage/series", Access.ADMIN, false, usage::series);
+    routes.add(HttpMethod.GET, "/backups", "/backups", Access.ADMIN, false, backups::list);
 
     router.route(PREFIX + "/*").handler(ctx -> routes.unmatched(ctx, openAiPaths));
     router.route(PREFIX + "/*").failureHandler(AdminErrors::handle);

@@ -21,7 +21,9 @@ public record GatewayConfig(
     Hyperstack hyperstack,
     Router router,
     Console console,
-    Bridge bridge) {
+    Bridge bridge,
+    Backup backup,
+    Retention retention) {
 
   public record Http(String host, int port, int instances, long maxBodyBytes) {}
 
@@ -125,6 +127,74 @@ public record GatewayConfig(
   public record Breaker(int consecutiveFailures, double failureRatio, int window, int minCalls, long openMs,
                         long maxOpenMs, double jitter) {}
 
+  /**
+   * Scheduled database backups ({@code backup} package).
+   *
+   * @param schedule five-field cron expression in UTC; null or "off": no scheduled backups ({@code backup} still works)
+   * @param dir where backup files go; null: {@code DATA_DIR/backups}
+   * @param keep how many of the newest backup files to keep there (older ones are deleted after each backup)
+   * @param retries further attempts after a failed backup, {@code retryDelayMs} apart, doubling each time
+   * @param timeoutMs a dump or upload running longer is stopped and counts as failed
+   * @param dumpCommand mysqldump or mariadb-dump (null: whichever is on the PATH); unused with the embedded database
+   * @param clientCommand the mariadb/mysql client that {@code restore} feeds a MariaDB dump to (null: from the PATH)
+   */
+  public record Backup(String schedule, String dir, int keep, int retries, long retryDelayMs, long timeoutMs,
+                       String dumpCommand, String clientCommand, S3 s3) {
+
+    /** The directory backups go to, given the data directory. */
+    public java.nio.file.Path directory(String dataDir) {
+      return (dir != null ? java.nio.file.Path.of(dir) : java.nio.file.Path.of(dataDir).resolve("backups"))
+          .toAbsolutePath().normalize();
+    }
+
+    public Backup withSchedule(String schedule) {
+      return new Backup(schedule, dir, keep, retries, retryDelayMs, timeoutMs, dumpCommand, clientCommand, s3);
+    }
+
+    public Backup withS3(S3 s3) {
+      return new Backup(schedule, dir, keep, retries, retryDelayMs, timeoutMs, dumpCommand, clientCommand, s3);
+    }
+  }
+
+  /**
+   * Where backups are uploaded: any S3-compatible storage ({@code bucket} null: no upload).
+   *
+   * @param endpoint e.g. {@code https://s3.eu-central-1.amazonaws.com} or a MinIO/Ceph URL; null: AWS's for the region
+   * @param pathStyle {@code https://host/bucket/key} instead of {@code https://bucket.host/key} (most S3-compatible
+   *     servers want this)
+   * @param accessKeyId with {@code secretAccessKey}; both null: the AWS default chain (AWS_ACCESS_KEY_ID, profiles,
+   *     instance roles)
+   * @param partSizeBytes files larger than this go up in parts of this size (multipart upload)
+   */
+  public record S3(String endpoint, String region, String bucket, String prefix, boolean pathStyle,
+                   String accessKeyId, String secretAccessKey, long partSizeBytes) {
+
+    public boolean enabled() {
+      return bucket != null;
+    }
+
+    public S3 withCredentials(String accessKeyId, String secretAccessKey) {
+      return new S3(endpoint, region, bucket, prefix, pathStyle, accessKeyId, secretAccessKey, partSizeBytes);
+    }
+
+    @Override
+    public String toString() {
+      // Never print the secret: this string can end up in logs.
+      return "S3[endpoint=" + endpoint + ", region=" + region + ", bucket=" + bucket + ", prefix=" + prefix
+          + ", pathStyle=" + pathStyle + ", credentials=" + (accessKeyId == null ? "default chain" : "set") + "]";
+    }
+  }
+
+  /**
+   * Retention of raw usage rows ({@code metrics} section of the file).
+   *
+   * @param retentionDays rows older than this are rolled up into hourly aggregates and deleted; 0: kept for ever
+   * @param schedule when the roll-up runs (cron, UTC)
+   * @param deleteBatchRows rows deleted per statement (each a short transaction)
+   * @param deletePauseMs pause between two delete statements, so writers get the table in between
+   */
+  public record Retention(int retentionDays, String schedule, int deleteBatchRows, long deletePauseMs) {}
+
   public static GatewayConfig fromJson(JsonObject json) {
     JsonObject http = section(json, "http");
     JsonObject db = section(json, "database");
@@ -172,7 +242,9 @@ public record GatewayConfig(
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
                 breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
         new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)),
-        new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")));
+        new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")),
+        backup(section(json, "backup")),
+        retention(section(json, "metrics")));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -183,11 +255,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -201,69 +273,116 @@ public record GatewayConfig(
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
-          c.console, c.bridge);
+          c.console, c.bridge, c.backup, c.retention);
+    }
+    if (present(env, "BACKUP_S3_ACCESS_KEY_ID") || present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
+      if (!present(env, "BACKUP_S3_ACCESS_KEY_ID") || !present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
+        throw new IllegalArgumentException("BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY go together: set both");
+      }
+      c = c.withBackup(c.backup.withS3(c.backup.s3().withCredentials(env.get("BACKUP_S3_ACCESS_KEY_ID").trim(),
+          env.get("BACKUP_S3_SECRET_ACCESS_KEY").trim())));
     }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
     return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withAppPassword(String password) {
     return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withDatabase(Database database) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withRedis(Redis redis) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withUsage(Usage usage) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withHealth(Health health) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withRouter(Router router) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
   }
 
   public GatewayConfig withBridge(Bridge bridge) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge);
+        router, console, bridge, backup, retention);
   }
 
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge);
+        console, bridge, backup, retention);
+  }
+
+  private static Backup backup(JsonObject b) {
+    String schedule = b.getString("schedule", "0 3 * * *");
+    io.inferencegateway.scheduler.CronSchedule.parse("backup.schedule", schedule);
+    JsonObject s3 = section(b, "s3");
+    long partSize = s3.getLong("partSizeBytes", 64L * 1024 * 1024);
+    if (partSize < 5L * 1024 * 1024 || partSize > 5L * 1024 * 1024 * 1024) {
+      throw new IllegalArgumentException("backup.s3.partSizeBytes must be between 5 MiB and 5 GiB (S3's limits), not "
+          + partSize);
+    }
+    String prefix = s3.getString("prefix", "inference-gateway/");
+    return new Backup(schedule, blankToNull(b.getString("dir")),
+        (int) bounded("backup.keep", b.getInteger("keep", 7), 1, 10_000),
+        (int) bounded("backup.retries", b.getInteger("retries", 3), 0, 20),
+        positive(b, "retryDelayMs", 60_000L), positive(b, "timeoutMs", 3_600_000L),
+        blankToNull(b.getString("dumpCommand")), blankToNull(b.getString("clientCommand")),
+        new S3(blankToNull(s3.getString("endpoint")), s3.getString("region", "us-east-1"),
+            blankToNull(s3.getString("bucket")), prefix == null ? "" : prefix, s3.getBoolean("pathStyle", false),
+            blankToNull(s3.getString("accessKeyId")), blankToNull(s3.getString("secretAccessKey")), partSize));
+  }
+
+  private static Retention retention(JsonObject m) {
+    String schedule = m.getString("rollupSchedule", "17 * * * *");
+    if (io.inferencegateway.scheduler.CronSchedule.parse("metrics.rollupSchedule", schedule).isEmpty()) {
+      schedule = null;
+    }
+    return new Retention((int) bounded("metrics.retentionDays", m.getInteger("retentionDays", 30), 0, 100_000),
+        schedule, (int) bounded("metrics.deleteBatchRows", m.getInteger("deleteBatchRows", 1000), 1, 1000),
+        (long) bounded("metrics.deletePauseMs", m.getLong("deletePauseMs", 20L), 0, 60_000));
+  }
+
+  public GatewayConfig withBackup(Backup backup) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        router, console, bridge, backup, retention);
+  }
+
+  public GatewayConfig withRetention(Retention retention) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        router, console, bridge, backup, retention);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {

@@ -140,12 +140,15 @@ public final class MetricsStore {
 
   /** What usage is grouped by besides time; the column is fixed here, never taken from a request. */
   public enum GroupBy {
-    NONE(null), MODEL("model"), API_KEY("api_key_id");
+    NONE(null, "none"), MODEL("model", "model"), API_KEY("api_key_id", "api_key");
 
     private final String column;
+    /** The {@code metrics_hourly.grouped_by} value of aggregates at this grouping. */
+    private final String rollup;
 
-    GroupBy(String column) {
+    GroupBy(String column, String rollup) {
       this.column = column;
+      this.rollup = rollup;
     }
   }
 
@@ -155,6 +158,44 @@ public final class MetricsStore {
 
   /** One request's duration, with its bucket and group, for exact latency percentiles. */
   public record BucketDuration(long bucket, Object group, double duration) {}
+
+  /**
+   * One rolled-up hour's totals (see the {@code retention} package), in the bucket its hour starts in: usage older
+   * than the retention period has a resolution of one hour. Its percentiles are exact for the hour and group.
+   */
+  public record HourlyTotals(long bucket, Object group, long requests, long errors, long promptTokens,
+                             long completionTokens, double durationSum, double durationMax, double latencyP50,
+                             double latencyP95) {}
+
+  /**
+   * The time (epoch seconds) from which usage is read from raw rows: every hour before it was rolled up into
+   * {@code metrics_hourly} (raw rows left there are being deleted and are not counted again). 0 if none was.
+   */
+  public Future<Long> rolledUpTo() {
+    return db.pool().query("SELECT MAX(hour_start) FROM metrics_rollups").execute().map(rows -> {
+      Long last = SqlValues.nullableLong(rows.iterator().next(), 0);
+      return last == null ? 0L : last + 3600;
+    });
+  }
+
+  /** Rolled-up hours starting in {@code [from, to)}, at the grouping asked for. */
+  public Future<List<HourlyTotals>> hourlyTotals(long from, long to, int bucketSeconds, GroupBy groupBy) {
+    String bucket = "FLOOR(hour_start / " + checkedBucket(bucketSeconds) + ")";
+    String sql = "SELECT " + bucket + " AS bucket, " + (groupBy.column == null ? "NULL" : groupBy.column) + " AS grp,"
+        + " requests, errors, prompt_tokens, completion_tokens, duration_sum, duration_max, latency_p50, latency_p95"
+        + " FROM metrics_hourly WHERE grouped_by = ? AND hour_start >= ? AND hour_start < ? ORDER BY hour_start";
+    return db.pool().preparedQuery(sql).execute(Tuple.of(groupBy.rollup, from, to)).map(rows -> {
+      List<HourlyTotals> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        out.add(new HourlyTotals(number(r.getValue("bucket")).longValue(), SqlValues.jsonValue(r.getValue("grp")),
+            number(r.getValue("requests")).longValue(), number(r.getValue("errors")).longValue(),
+            number(r.getValue("prompt_tokens")).longValue(), number(r.getValue("completion_tokens")).longValue(),
+            number(r.getValue("duration_sum")).doubleValue(), number(r.getValue("duration_max")).doubleValue(),
+            number(r.getValue("latency_p50")).doubleValue(), number(r.getValue("latency_p95")).doubleValue()));
+      }
+      return out;
+    });
+  }
 
   /** Requests started in {@code [from, to)} (epoch seconds). */
   public Future<Long> countBetween(long from, long to) {
@@ -204,10 +245,14 @@ public final class MetricsStore {
   }
 
   private static String bucketExpression(int bucketSeconds) {
+    return "FLOOR(created / " + checkedBucket(bucketSeconds) + ")";
+  }
+
+  private static int checkedBucket(int bucketSeconds) {
     if (bucketSeconds <= 0) {
       throw new IllegalArgumentException("bucket must be positive");
     }
-    return "FLOOR(created / " + bucketSeconds + ")";
+    return bucketSeconds;
   }
 
   private static Number number(Object v) {

@@ -30,7 +30,8 @@ public final class Migrations {
 
   /** Append new files here; never edit one that has shipped. */
   static final List<String> FILES = List.of(
-      "V1__toolkit_tables.sql");
+      "V1__toolkit_tables.sql",
+      "V2__backups_and_usage_rollups.sql");
 
   private Migrations() {}
 

@@ -58,6 +58,11 @@ public final class SqlValues {
     return v == null ? null : ((Number) v).longValue();
   }
 
+  public static Long nullableLong(Row row, int column) {
+    Object v = row.getValue(column);
+    return v == null ? null : ((Number) v).longValue();
+  }
+
   public static Integer nullableInt(Row row, String column) {
     Object v = row.getValue(column);
     return v == null ? null : ((Number) v).intValue();

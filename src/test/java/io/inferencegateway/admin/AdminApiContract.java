@@ -231,7 +231,8 @@ abstract class AdminApiContract {
         new R(HttpMethod.DELETE, "/api/v1/replicas/1", false),
         new R(HttpMethod.GET, "/api/v1/tables", false),
         new R(HttpMethod.GET, "/api/v1/tables/metrics", false),
-        new R(HttpMethod.GET, "/api/v1/usage/series", false));
+        new R(HttpMethod.GET, "/api/v1/usage/series", false),
+        new R(HttpMethod.GET, "/api/v1/backups", false));
     for (R route : routes) {
       Object body = route.method() == HttpMethod.POST || route.method() == HttpMethod.PUT ? "{}" : null;
       for (String bearer : new String[] {null, "sk-admin-wrong", ADMIN + "x", "a.b.c", route.userKeyAllowed() ? null : userKey}) {

@@ -53,6 +53,10 @@ public final class GatewayHarness implements AutoCloseable {
           .withRedis(new GatewayConfig.Redis(redisUrl, "local", 250,
               "igw-test-" + java.util.UUID.randomUUID().toString().substring(0, 8)))
           .withHealth(new GatewayConfig.Health(500, 500));
+      // no scheduled backups or roll-ups in the middle of unrelated tests (their own tests schedule them)
+      c = c.withBackup(c.backup().withSchedule("off"))
+          .withRetention(new GatewayConfig.Retention(c.retention().retentionDays(), null,
+              c.retention().deleteBatchRows(), c.retention().deletePauseMs()));
       GatewayConfig.Usage u = c.usage();
       return c.withUsage(new GatewayConfig.Usage(u.batchSize(), 50, u.memoryBufferRecords(), false, u.contentMaxChars()));
     } catch (java.io.IOException e) {
