@@ -11,7 +11,8 @@
 #   4. checks/: npm ci, then the schema check of every .tf file against the
 #      Hyperstack provider schema, then the self-tests (node --test: the
 #      schema check, the gateway's cluster and health scripts against a
-#      private redis-server and a local HTTP server)
+#      private redis-server and a local HTTP server, the load-balancer
+#      examples in front of two stand-in gateways when haproxy/nginx exist)
 #   5. the whole configuration with provider resources replaced by stand-ins
 #      (checks/standin-plan.mjs): init, validate, apply to temporary local
 #      states (one gateway, TLS, three gateways), follow-up plans, assertions
