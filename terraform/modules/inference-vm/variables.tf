@@ -71,8 +71,8 @@ variable "ssh_allowed_cidrs" {
   type        = list(string)
 
   validation {
-    condition     = alltrue([for c in var.ssh_allowed_cidrs : can(cidrhost(c, 0)) && strcontains(c, ".")])
-    error_message = "ssh_allowed_cidrs must be IPv4 CIDRs such as 198.51.100.7/32."
+    condition     = alltrue([for c in var.ssh_allowed_cidrs : can(cidrhost(c, 0)) && strcontains(c, ".")]) && length(distinct(var.ssh_allowed_cidrs)) == length(var.ssh_allowed_cidrs)
+    error_message = "ssh_allowed_cidrs must be distinct IPv4 CIDRs such as 198.51.100.7/32."
   }
 }
 
