@@ -31,20 +31,111 @@ variable "ssh_public_key" {
   default     = null
 }
 
-variable "ssh_allowed_cidr" {
-  description = "The only CIDR allowed to reach SSH on every VM, e.g. your office IP as 198.51.100.7/32."
-  type        = string
+variable "ssh_allowed_cidrs" {
+  description = <<-EOT
+    The IPv4 CIDRs allowed to reach SSH (port 22) on every VM, e.g. ["198.51.100.7/32"].
+    Required on purpose: [] opens SSH nowhere, and 0.0.0.0/0 is opened only when listed here.
+  EOT
+  type        = list(string)
 
   validation {
-    condition     = can(cidrhost(var.ssh_allowed_cidr, 0)) && strcontains(var.ssh_allowed_cidr, ".")
-    error_message = "ssh_allowed_cidr must be an IPv4 CIDR such as 198.51.100.7/32."
+    condition     = alltrue([for c in var.ssh_allowed_cidrs : can(cidrhost(c, 0)) && strcontains(c, ".")]) && length(distinct(var.ssh_allowed_cidrs)) == length(var.ssh_allowed_cidrs)
+    error_message = "ssh_allowed_cidrs must be distinct IPv4 CIDRs such as 198.51.100.7/32 ([] for no SSH)."
   }
 }
 
 variable "gateway_allowed_cidr" {
-  description = "CIDR allowed to reach the gateway port (OpenAI API and console)."
+  description = "CIDR allowed to reach the gateway port (OpenAI API and console); behind a load balancer, its address as /32."
   type        = string
   default     = "0.0.0.0/0"
+}
+
+variable "gateway_count" {
+  description = "Number of gateway VMs. More than one form a cluster (Hazelcast) behind a load balancer and share the data VM's MariaDB and Redis."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.gateway_count >= 1 && var.gateway_count <= 10 && floor(var.gateway_count) == var.gateway_count
+    error_message = "gateway_count must be an integer from 1 to 10."
+  }
+}
+
+variable "dedicated_data_vm" {
+  description = "Run MariaDB and Redis on a data VM of their own even with one gateway (always so with several), so that a replaced gateway keeps its data."
+  type        = bool
+  default     = false
+}
+
+variable "data_flavor_name" {
+  description = "Flavor of the data VM."
+  type        = string
+  default     = "n1-cpu-medium"
+}
+
+variable "data_image_name" {
+  description = "Image of the data VM."
+  type        = string
+  default     = "Ubuntu Server 22.04 LTS"
+}
+
+variable "cluster_port" {
+  description = "CLUSTER_PORT of the gateways: Hazelcast listens on it, the clustered event bus on cluster_port + 1; both are open between gateway VMs only."
+  type        = number
+  default     = 5701
+
+  validation {
+    condition     = var.cluster_port >= 1024 && var.cluster_port <= 65534 && floor(var.cluster_port) == var.cluster_port
+    error_message = "cluster_port must be an integer from 1024 to 65534 (cluster_port + 1 is used too)."
+  }
+}
+
+variable "gateway_tls_cert_pem" {
+  description = "PEM certificate (chain) the gateways serve HTTPS with, e.g. TF_VAR_gateway_tls_cert_pem=\"$(cat fullchain.pem)\". Unset (and no gateway_tls_cert_file): plain HTTP."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "gateway_tls_key_pem" {
+  description = "PEM private key of the certificate (e.g. TF_VAR_gateway_tls_key_pem=\"$(cat privkey.pem)\")."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "gateway_tls_cert_file" {
+  description = "Path of a PEM certificate file on the machine running Terraform; wins over gateway_tls_cert_pem."
+  type        = string
+  default     = null
+}
+
+variable "gateway_tls_key_file" {
+  description = "Path of the PEM private key file on the machine running Terraform; wins over gateway_tls_key_pem."
+  type        = string
+  default     = null
+}
+
+variable "gateway_drain_seconds" {
+  description = "On stop, how long a gateway lets in-flight requests finish (SHUTDOWN_DRAIN_SECONDS, the gateway's shutdown.drainSeconds); systemd sends SIGKILL only 30 s after that."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.gateway_drain_seconds >= 0 && var.gateway_drain_seconds <= 3600 && floor(var.gateway_drain_seconds) == var.gateway_drain_seconds
+    error_message = "gateway_drain_seconds must be an integer from 0 to 3600."
+  }
+}
+
+variable "lb_upstream_network" {
+  description = "Addresses of the gateways in the load_balancer_haproxy_cfg output: \"public\" (floating IPs: a load balancer anywhere) or \"private\" (fixed IPs: a load balancer VM in the same environment)."
+  type        = string
+  default     = "public"
+
+  validation {
+    condition     = contains(["public", "private"], var.lb_upstream_network)
+    error_message = "lb_upstream_network must be \"public\" or \"private\"."
+  }
 }
 
 variable "gateway_flavor_name" {
@@ -116,7 +207,7 @@ variable "vllm_image" {
 }
 
 variable "vllm_port" {
-  description = "Port vLLM listens on; opened to the gateway only."
+  description = "Port vLLM listens on; opened to the gateways only."
   type        = number
   default     = 8000
 }
@@ -135,9 +226,9 @@ variable "hf_token" {
 }
 
 variable "replica_network" {
-  description = "How the gateway reaches vLLM: \"public\" (floating IPs; vLLM port open to the gateway's floating IP) or \"private\" (fixed IPs; open to the gateway's fixed IP)."
+  description = "How the gateways reach vLLM: \"private\" (fixed IPs; the vLLM port open to the gateways' fixed IPs) or \"public\" (floating IPs; open to the gateways' floating IPs)."
   type        = string
-  default     = "public"
+  default     = "private"
 
   validation {
     condition     = contains(["public", "private"], var.replica_network)

@@ -6,6 +6,8 @@ variable "vllm" {
     args         = optional(list(string), [])
     image        = optional(string, "vllm/vllm-openai:v0.8.5")
     hf_cache_dir = optional(string, "/ephemeral/hf-cache")
+    # vLLM's --api-key (as VLLM_API_KEY); empty: /v1 open to whoever reaches the port.
+    api_key = optional(string, "")
   })
   default = null
 
@@ -25,6 +27,14 @@ variable "vllm" {
     condition     = var.vllm == null ? true : alltrue([for a in var.vllm.args : !strcontains(a, "\n")])
     error_message = "vllm.args must not contain newlines."
   }
+  validation {
+    condition     = var.vllm == null ? true : can(regex("^([A-Za-z0-9._~+/=-]{16,})?$", var.vllm.api_key))
+    error_message = "vllm.api_key must be empty or at least 16 characters from [A-Za-z0-9._~+/=-]."
+  }
+  validation {
+    condition     = var.vllm == null ? true : !contains(var.vllm.args, "--api-key")
+    error_message = "Set vllm.api_key instead of passing --api-key in vllm.args (an argument shows in ps)."
+  }
 }
 
 variable "hf_token" {
@@ -35,7 +45,15 @@ variable "hf_token" {
 }
 
 variable "gateway" {
-  description = "Settings of the gateway VM. Leave null when only the vLLM cloud-config is wanted. `models` maps a model name to the replica endpoints registered at boot."
+  description = <<-EOT
+    Settings of a gateway VM. Leave null when only another cloud-config is wanted.
+    `models` maps a model name to the replicas registered at boot (endpoint and
+    the API key its vLLM requires). `data_host` empty: MariaDB and Redis run on
+    this VM; otherwise they are on the data VM at that private address (Redis
+    with `redis_password`). `cluster`: several gateways form one cluster (needs
+    `data_host`: the members find each other through the shared Redis).
+    `tls_cert_pem`/`tls_key_pem`: the gateway serves HTTPS with them.
+  EOT
   type = object({
     jar_url            = string
     jar_sha256         = optional(string, "")
@@ -45,8 +63,18 @@ variable "gateway" {
     db_name            = optional(string, "inference_gateway")
     db_user            = optional(string, "gateway")
     db_password        = string
+    data_host          = optional(string, "")
+    redis_password     = optional(string, "")
     hyperstack_api_key = optional(string, "")
-    models             = map(list(string))
+    tls_cert_pem       = optional(string, "")
+    tls_key_pem        = optional(string, "")
+    cluster            = optional(bool, false)
+    cluster_port       = optional(number, 5701)
+    drain_seconds      = optional(number, 30)
+    models = map(list(object({
+      endpoint = string
+      api_key  = optional(string, "")
+    })))
   })
   default   = null
   sensitive = true
@@ -82,12 +110,60 @@ variable "gateway" {
     error_message = "gateway.hyperstack_api_key may only contain [A-Za-z0-9._~+/=-]."
   }
   validation {
+    condition = var.gateway == null ? true : (
+      var.gateway.data_host == "" ? var.gateway.redis_password == "" : (
+        can(regex("^[A-Za-z0-9.-]+$", var.gateway.data_host)) && can(regex("^[A-Za-z0-9]{16,}$", var.gateway.redis_password))
+      )
+    )
+    error_message = "gateway.data_host must be a host name or IPv4 address, and comes with a redis_password of at least 16 letters or digits (none without data_host)."
+  }
+  validation {
+    condition     = var.gateway == null ? true : !var.gateway.cluster || var.gateway.data_host != ""
+    error_message = "gateway.cluster needs gateway.data_host: the members share its MariaDB and Redis and find each other through Redis."
+  }
+  validation {
+    condition     = var.gateway == null ? true : var.gateway.cluster_port >= 1024 && var.gateway.cluster_port <= 65534 && floor(var.gateway.cluster_port) == var.gateway.cluster_port && var.gateway.cluster_port != var.gateway.http_port && var.gateway.cluster_port + 1 != var.gateway.http_port
+    error_message = "gateway.cluster_port must be an integer from 1024 to 65534; it and cluster_port + 1 (the event bus) must differ from http_port."
+  }
+  validation {
+    condition     = var.gateway == null ? true : var.gateway.drain_seconds >= 0 && var.gateway.drain_seconds <= 3600 && floor(var.gateway.drain_seconds) == var.gateway.drain_seconds
+    error_message = "gateway.drain_seconds must be an integer from 0 to 3600."
+  }
+  validation {
+    condition = var.gateway == null ? true : (
+      (var.gateway.tls_cert_pem == "") == (var.gateway.tls_key_pem == "") &&
+      (var.gateway.tls_cert_pem == "" || (strcontains(var.gateway.tls_cert_pem, "-----BEGIN CERTIFICATE-----") && can(regex("-----BEGIN [A-Z ]*PRIVATE KEY-----", var.gateway.tls_key_pem))))
+    )
+    error_message = "gateway.tls_cert_pem and gateway.tls_key_pem go together: a PEM certificate (chain) and a PEM private key, or both empty."
+  }
+  validation {
     condition = var.gateway == null ? true : alltrue(flatten([
-      for name, endpoints in var.gateway.models : concat(
+      for name, replicas in var.gateway.models : concat(
         [length(trimspace(name)) > 0],
-        [for e in endpoints : can(regex("^https?://[^\\s/]+(:[0-9]+)?$", e))]
+        [for r in replicas : can(regex("^https?://[^\\s/]+(:[0-9]+)?$", r.endpoint)) && can(regex("^([A-Za-z0-9._~+/=-]{16,})?$", r.api_key))]
       )
     ]))
-    error_message = "gateway.models keys must be non-empty model names and every endpoint must look like http://host:port (no path)."
+    error_message = "gateway.models keys must be non-empty model names; every endpoint must look like http://host:port (no path), every api_key be empty or at least 16 characters from [A-Za-z0-9._~+/=-]."
+  }
+}
+
+variable "data" {
+  description = "Settings of the data VM (MariaDB and Redis shared by the gateways on the private network). Leave null when another cloud-config is wanted."
+  type = object({
+    db_name        = optional(string, "inference_gateway")
+    db_user        = optional(string, "gateway")
+    db_password    = string
+    redis_password = string
+  })
+  default   = null
+  sensitive = true
+
+  validation {
+    condition     = var.data == null ? true : can(regex("^[a-z_][a-z0-9_]{0,31}$", var.data.db_name)) && can(regex("^[a-z_][a-z0-9_]{0,31}$", var.data.db_user))
+    error_message = "data.db_name and data.db_user must be lower-case identifiers ([a-z_][a-z0-9_]*, at most 32 characters)."
+  }
+  validation {
+    condition     = var.data == null ? true : can(regex("^[A-Za-z0-9]{16,}$", var.data.db_password)) && can(regex("^[A-Za-z0-9]{16,}$", var.data.redis_password))
+    error_message = "data.db_password and data.redis_password must be at least 16 letters or digits."
   }
 }

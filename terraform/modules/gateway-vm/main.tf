@@ -8,6 +8,7 @@ resource "random_password" "app_password" {
   special = false
 }
 
+# The password of the local MariaDB (unused when var.data points at the data VM).
 resource "random_password" "db_password" {
   length  = 32
   special = false
@@ -16,8 +17,15 @@ resource "random_password" "db_password" {
 locals {
   admin_api_key = coalesce(var.admin_api_key, random_password.admin_api_key.result)
   app_password  = coalesce(var.app_password, random_password.app_password.result)
+  # Several gateways form one cluster (Hazelcast on cluster_port, the event bus
+  # on cluster_port + 1) and share the data VM's MariaDB and Redis.
+  cluster = var.instance_count > 1
+  names   = [for i in range(var.instance_count) : var.instance_count == 1 ? var.name : "${var.name}-${i}"]
+  tls     = nonsensitive(var.tls_cert_pem != "")
 }
 
+# One cloud-config for all gateways: each finds its own private address and
+# the other members at boot (see inference-gateway-cluster.sh).
 module "cloud_init" {
   source = "../cloud-init"
 
@@ -27,27 +35,40 @@ module "cloud_init" {
     http_port          = var.http_port
     admin_api_key      = local.admin_api_key
     app_password       = local.app_password
-    db_password        = random_password.db_password.result
+    db_password        = var.data == null ? random_password.db_password.result : var.data.db_password
+    data_host          = var.data == null ? "" : var.data.host
+    redis_password     = var.data == null ? "" : var.data.redis_password
     hyperstack_api_key = var.hyperstack_api_key
+    tls_cert_pem       = var.tls_cert_pem
+    tls_key_pem        = var.tls_key_pem
+    cluster            = local.cluster
+    cluster_port       = var.cluster_port
+    drain_seconds      = var.drain_seconds
     models             = var.models
   }
 }
 
-# The provider cannot update a VM in place. Everything the VM is created from is
-# kept here (cloud-init only as a hash), and any change to it replaces the VM.
+# The provider cannot update a VM in place. Everything a VM is created from is
+# kept here (cloud-init only as a hash, without the TLS certificate and key),
+# and any change to it replaces the VM. A new certificate does not: it is
+# rotated on the running VMs (see the README) and only used by VMs created later.
 resource "terraform_data" "vm_spec" {
+  count = var.instance_count
+
   input = {
-    name             = var.name
+    name             = local.names[count.index]
     environment_name = var.environment_name
     flavor_name      = var.flavor_name
     image_name       = var.image_name
     key_name         = var.key_name
-    user_data_sha256 = nonsensitive(sha256(module.cloud_init.gateway))
+    user_data_sha256 = nonsensitive(module.cloud_init.gateway_replace_hash)
   }
 }
 
 resource "hyperstack_core_virtual_machine" "this" {
-  name               = var.name
+  count = var.instance_count
+
+  name               = local.names[count.index]
   environment_name   = var.environment_name
   flavor_name        = var.flavor_name
   image_name         = var.image_name
@@ -56,46 +77,63 @@ resource "hyperstack_core_virtual_machine" "this" {
   user_data          = module.cloud_init.gateway
 
   lifecycle {
-    replace_triggered_by = [terraform_data.vm_spec]
+    ignore_changes       = [user_data]
+    replace_triggered_by = [terraform_data.vm_spec[count.index]]
   }
 }
 
 locals {
-  firewall_rules = {
-    ssh = {
-      port             = 22
-      remote_ip_prefix = var.ssh_allowed_cidr
-    }
-    gateway = {
-      port             = var.http_port
-      remote_ip_prefix = var.allowed_cidr
-    }
-  }
+  # "<vm index>/<what>" => rule. SSH from the operator's CIDRs, the gateway
+  # port from allowed_cidr, and between cluster members (each other's private
+  # address only) Hazelcast and the event bus: cluster_port..cluster_port + 1.
+  firewall_rules = merge(
+    {
+      for pair in setproduct(range(var.instance_count), var.ssh_allowed_cidrs) : "${pair[0]}/ssh/${pair[1]}" => {
+        vm               = pair[0]
+        port_min         = 22
+        port_max         = 22
+        remote_ip_prefix = pair[1]
+      }
+    },
+    {
+      for i in range(var.instance_count) : "${i}/gateway" => {
+        vm               = i
+        port_min         = var.http_port
+        port_max         = var.http_port
+        remote_ip_prefix = var.allowed_cidr
+      }
+    },
+    {
+      for pair in setproduct(range(var.instance_count), range(var.instance_count)) : "${pair[0]}/cluster/${pair[1]}" => {
+        vm               = pair[0]
+        port_min         = var.cluster_port
+        port_max         = var.cluster_port + 1
+        remote_ip_prefix = "${hyperstack_core_virtual_machine.this[pair[1]].fixed_ip}/32"
+      } if local.cluster && pair[0] != pair[1]
+    },
+  )
 }
 
 # Security rules cannot be updated in place either: a changed rule, or a new
-# VM, replaces the rule.
+# VM (its id is in the input), replaces the rule.
 resource "terraform_data" "firewall_rule" {
   for_each = local.firewall_rules
 
-  input = each.value
+  input = merge(each.value, { virtual_machine_id = hyperstack_core_virtual_machine.this[each.value.vm].id })
 }
 
 resource "hyperstack_core_virtual_machine_sg_rule" "this" {
   for_each = local.firewall_rules
 
-  virtual_machine_id = hyperstack_core_virtual_machine.this.id
+  virtual_machine_id = hyperstack_core_virtual_machine.this[each.value.vm].id
   direction          = "ingress"
   ethertype          = "IPv4"
   protocol           = "tcp"
-  port_range_min     = each.value.port
-  port_range_max     = each.value.port
+  port_range_min     = each.value.port_min
+  port_range_max     = each.value.port_max
   remote_ip_prefix   = each.value.remote_ip_prefix
 
   lifecycle {
-    replace_triggered_by = [
-      hyperstack_core_virtual_machine.this.id,
-      terraform_data.firewall_rule[each.key],
-    ]
+    replace_triggered_by = [terraform_data.firewall_rule[each.key]]
   }
 }

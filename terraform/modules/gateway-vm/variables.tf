@@ -73,18 +73,69 @@ variable "hyperstack_api_key" {
   sensitive   = true
 }
 
-variable "models" {
-  description = "Model name => replica endpoints (http://host:port) that the gateway registers at boot."
-  type        = map(list(string))
-}
-
-variable "ssh_allowed_cidr" {
-  description = "The only CIDR allowed to reach SSH (port 22)."
-  type        = string
+variable "instance_count" {
+  description = "Number of gateway VMs. More than one form a cluster and need `data` (a shared MariaDB and Redis)."
+  type        = number
+  default     = 1
 
   validation {
-    condition     = can(cidrhost(var.ssh_allowed_cidr, 0)) && strcontains(var.ssh_allowed_cidr, ".")
-    error_message = "ssh_allowed_cidr must be an IPv4 CIDR such as 198.51.100.7/32."
+    condition     = var.instance_count >= 1 && var.instance_count <= 10 && floor(var.instance_count) == var.instance_count
+    error_message = "instance_count must be an integer from 1 to 10."
+  }
+}
+
+variable "data" {
+  description = "The data VM (MariaDB on 3306, Redis on 6379 with a password) at its private address; null: MariaDB and Redis run on the gateway VM itself (one gateway only)."
+  type = object({
+    host           = string
+    db_password    = string
+    redis_password = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "cluster_port" {
+  description = "Hazelcast port of cluster members (CLUSTER_PORT); the clustered event bus uses cluster_port + 1. Both are open between the gateway VMs only."
+  type        = number
+  default     = 5701
+}
+
+variable "tls_cert_pem" {
+  description = "PEM certificate (chain) the gateways serve HTTPS with; empty: plain HTTP."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "tls_key_pem" {
+  description = "PEM private key of tls_cert_pem."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "drain_seconds" {
+  description = "How long the gateway lets in-flight requests finish on stop (SHUTDOWN_DRAIN_SECONDS); systemd waits this plus a margin before SIGKILL."
+  type        = number
+  default     = 30
+}
+
+variable "models" {
+  description = "Model name => replicas (endpoint http://host:port and the API key its vLLM requires) that the gateways register at boot."
+  type = map(list(object({
+    endpoint = string
+    api_key  = optional(string, "")
+  })))
+}
+
+variable "ssh_allowed_cidrs" {
+  description = "IPv4 CIDRs allowed to reach SSH (port 22); empty: no SSH rule."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for c in var.ssh_allowed_cidrs : can(cidrhost(c, 0)) && strcontains(c, ".")]) && length(distinct(var.ssh_allowed_cidrs)) == length(var.ssh_allowed_cidrs)
+    error_message = "ssh_allowed_cidrs must be distinct IPv4 CIDRs such as 198.51.100.7/32."
   }
 }
 

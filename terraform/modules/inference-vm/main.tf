@@ -1,3 +1,11 @@
+# The replica's key for vLLM's --api-key (VLLM_API_KEY): only the gateway,
+# which registers the replica with it, can use /v1. Kept in the state; a new
+# one (terraform apply -replace=...) replaces the VM.
+resource "random_password" "api_key" {
+  length  = 48
+  special = false
+}
+
 module "cloud_init" {
   source = "../cloud-init"
 
@@ -7,6 +15,7 @@ module "cloud_init" {
     args         = var.vllm_args
     image        = var.vllm_image
     hf_cache_dir = var.hf_cache_dir
+    api_key      = random_password.api_key.result
   }
   hf_token = var.hf_token
 }
@@ -38,31 +47,35 @@ resource "hyperstack_core_virtual_machine" "this" {
   }
 }
 
-# SSH from the operator's CIDR only. The vLLM port is opened by the caller
-# (see the root module): that rule needs the gateway's address, and the gateway
-# needs this VM's address first.
+# SSH from the operator's CIDRs only (none: no SSH rule at all). The vLLM
+# port is opened by the caller (see the root module): that rule needs the
+# gateways' addresses, and the gateways need this VM's address first.
 resource "terraform_data" "ssh_rule" {
+  for_each = toset(var.ssh_allowed_cidrs)
+
   input = {
     port             = 22
-    remote_ip_prefix = var.ssh_allowed_cidr
+    remote_ip_prefix = each.value
   }
 }
 
 # Security rules cannot be updated in place: a changed rule, or a new VM,
 # replaces the rule.
 resource "hyperstack_core_virtual_machine_sg_rule" "ssh" {
+  for_each = toset(var.ssh_allowed_cidrs)
+
   virtual_machine_id = hyperstack_core_virtual_machine.this.id
   direction          = "ingress"
   ethertype          = "IPv4"
   protocol           = "tcp"
   port_range_min     = 22
   port_range_max     = 22
-  remote_ip_prefix   = var.ssh_allowed_cidr
+  remote_ip_prefix   = each.value
 
   lifecycle {
     replace_triggered_by = [
       hyperstack_core_virtual_machine.this.id,
-      terraform_data.ssh_rule,
+      terraform_data.ssh_rule[each.key],
     ]
   }
 }

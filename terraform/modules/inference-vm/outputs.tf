@@ -29,7 +29,7 @@ output "model" {
 }
 
 output "endpoint" {
-  description = "Base URL of the vLLM server as the gateway reaches it, e.g. http://203.0.113.10:8000 (the replica endpoint)."
+  description = "Base URL of the vLLM server as the gateway reaches it, e.g. http://10.0.0.10:8000 (the replica endpoint)."
 
   precondition {
     condition     = try(length(var.endpoint_network == "public" ? hyperstack_core_virtual_machine.this.floating_ip : hyperstack_core_virtual_machine.this.fixed_ip) > 0, false)
@@ -37,4 +37,10 @@ output "endpoint" {
   }
 
   value = "http://${var.endpoint_network == "public" ? hyperstack_core_virtual_machine.this.floating_ip : hyperstack_core_virtual_machine.this.fixed_ip}:${var.port}"
+}
+
+output "api_key" {
+  description = "The key vLLM requires on /v1 (Authorization: Bearer); the gateway registers the replica with it."
+  value       = random_password.api_key.result
+  sensitive   = true
 }

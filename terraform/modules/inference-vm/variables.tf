@@ -66,20 +66,20 @@ variable "hf_token" {
   sensitive   = true
 }
 
-variable "ssh_allowed_cidr" {
-  description = "The only CIDR allowed to reach SSH (port 22)."
-  type        = string
+variable "ssh_allowed_cidrs" {
+  description = "IPv4 CIDRs allowed to reach SSH (port 22); empty: no SSH rule."
+  type        = list(string)
 
   validation {
-    condition     = can(cidrhost(var.ssh_allowed_cidr, 0)) && strcontains(var.ssh_allowed_cidr, ".")
-    error_message = "ssh_allowed_cidr must be an IPv4 CIDR such as 198.51.100.7/32."
+    condition     = alltrue([for c in var.ssh_allowed_cidrs : can(cidrhost(c, 0)) && strcontains(c, ".")]) && length(distinct(var.ssh_allowed_cidrs)) == length(var.ssh_allowed_cidrs)
+    error_message = "ssh_allowed_cidrs must be distinct IPv4 CIDRs such as 198.51.100.7/32."
   }
 }
 
 variable "endpoint_network" {
-  description = "Which of the VM's addresses the gateway uses to reach vLLM: \"public\" (floating IP) or \"private\" (fixed IP)."
+  description = "Which of the VM's addresses the gateway uses to reach vLLM: \"private\" (fixed IP, the default) or \"public\" (floating IP)."
   type        = string
-  default     = "public"
+  default     = "private"
 
   validation {
     condition     = contains(["public", "private"], var.endpoint_network)

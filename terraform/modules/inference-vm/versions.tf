@@ -6,5 +6,9 @@ terraform {
       source  = "NexGenCloud/hyperstack"
       version = "1.50.0-alpha"
     }
+    random = {
+      source  = "hashicorp/random"
+      version = "3.6.3"
+    }
   }
 }
