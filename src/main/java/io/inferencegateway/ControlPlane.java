@@ -3,6 +3,7 @@ package io.inferencegateway;
 import io.inferencegateway.admin.AdminApi;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.console.ConsoleRoutes;
+import io.inferencegateway.ingress.RouterMount;
 import io.inferencegateway.metrics.MetricsFeedBridge;
 import io.inferencegateway.metrics.MetricsTcpBridgeVerticle;
 import io.vertx.core.Future;
@@ -19,9 +20,9 @@ public final class ControlPlane {
   private ControlPlane() {}
 
   /** Called once per gateway process; the mount it returns runs once per ingress router (event loop). */
-  public static GatewayApp.RouterMount mounter(GatewayConfig config) {
+  public static RouterMount mounter(GatewayConfig config) {
     AdminApi admin = AdminApi.create(config);
-    return new GatewayApp.RouterMount() {
+    return new RouterMount() {
       @Override
       public void mount(Vertx vertx, Router router, GatewayServices services) {
         admin.mount(vertx, router, services);

@@ -66,9 +66,7 @@ final class Demo {
           .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : models.insertModel(name))
           .compose(model -> ensureReplica(models, model, endpoint)));
     }
-    return chain
-        .compose(v -> app.services().registry().reload())
-        .onSuccess(v -> app.vertx().eventBus().publish(Addresses.MODELS_CHANGED, new JsonObject()));
+    return chain.compose(v -> app.services().announcements().publish(Addresses.MODELS_CHANGED, new JsonObject()));
   }
 
   private static Future<Void> ensureReplica(ModelStore models, ModelRow model, String endpoint) {
@@ -93,8 +91,9 @@ final class Demo {
     ApiKeys.Generated key = ApiKeys.generate();
     return app.services().apiKeys()
         .insert(new ApiKeyStore.NewApiKey("demo", key.hash(), key.prefix(), 600, null, null, null))
-        .onSuccess(row -> app.services().keyCache().upsert(row))
-        .map(row -> key.plaintext());
+        .compose(row -> app.services().announcements().publish(Addresses.KEYS_CHANGED,
+            new JsonObject().put("id", row.id())))
+        .map(v -> key.plaintext());
   }
 
   private static void print(GatewayApp app, GatewayConfig config, String consolePassword, String demoKey, int simPort) {

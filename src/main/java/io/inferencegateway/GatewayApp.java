@@ -2,13 +2,15 @@ package io.inferencegateway;
 
 import io.inferencegateway.auth.AdminAuth;
 import io.inferencegateway.auth.ApiKeys;
-import io.inferencegateway.auth.KeyAuthVerticle;
+import io.inferencegateway.auth.KeyCacheVerticle;
 import io.inferencegateway.auth.KeyCache;
 import io.inferencegateway.backup.BackupVerticle;
+import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
 import io.inferencegateway.ingress.IngressVerticle;
+import io.inferencegateway.ingress.RouterMount;
 import io.inferencegateway.limits.LocalRateLimiter;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.limits.RedisLink;
@@ -20,7 +22,7 @@ import io.inferencegateway.metrics.UsageBatch;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.ReplicaRouter;
 import io.inferencegateway.retention.RetentionVerticle;
-import io.inferencegateway.routing.ReplicaRouterVerticle;
+import io.inferencegateway.routing.ModelRegistryVerticle;
 import io.inferencegateway.scheduler.SchedulerVerticle;
 import io.inferencegateway.store.ApiKeyStore;
 import io.inferencegateway.store.Database;
@@ -57,6 +59,8 @@ public final class GatewayApp {
 
   private static final Logger log = LoggerFactory.getLogger(GatewayApp.class);
   public static final String ADMIN_KEY_SETTING = "admin_key_sha256";
+  /** How long a control-plane change may take to be applied here (a reload of two small tables). */
+  static final long ANNOUNCEMENT_TIMEOUT_MS = 10_000;
 
   /** How to treat a missing ADMIN_API_KEY: generate one only if none was ever stored, or always a fresh one (demo). */
   public enum AdminKeyPolicy { GENERATE_ONCE, GENERATE_FRESH }
@@ -93,19 +97,8 @@ public final class GatewayApp {
     return generatedAdminKey;
   }
 
-  /** Adds routes (admin API, console) to each ingress router, after the OpenAI routes. */
-  @FunctionalInterface
-  public interface RouterMount {
-    void mount(Vertx vertx, Router router, GatewayServices services);
-
-    /** Called once, after every verticle is up: starts what the control plane runs once per process. */
-    default Future<?> started(Vertx vertx, GatewayServices services) {
-      return Future.succeededFuture();
-    }
-  }
-
   public static Future<GatewayApp> start(GatewayConfig config) {
-    return start(config, AdminKeyPolicy.GENERATE_ONCE, (v, r, s) -> { });
+    return start(config, AdminKeyPolicy.GENERATE_ONCE, RouterMount.NONE);
   }
 
   /**
@@ -175,7 +168,7 @@ public final class GatewayApp {
                 local, config.redis().onFailure(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
             new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
-            new ReplicaRouter(config.router()),
+            new ReplicaRouter(config.router()), new Announcements(vertx, ANNOUNCEMENT_TIMEOUT_MS),
             limiters, meters, prometheus);
         return deploy(vertx, services, controlPlane)
             .map(deployed -> new GatewayApp(vertx, services, adminKey.plaintext(), deployed));
@@ -190,8 +183,8 @@ public final class GatewayApp {
     IngressVerticle[] first = new IngressVerticle[1];
     String[] ingressId = new String[1];
     return Future.all(
-            vertx.deployVerticle(new KeyAuthVerticle(s.keyCache(), s.apiKeys())),
-            vertx.deployVerticle(new ReplicaRouterVerticle(s.registry(), s.meters())),
+            vertx.deployVerticle(new KeyCacheVerticle(s.keyCache(), s.apiKeys(), s.announcements())),
+            vertx.deployVerticle(new ModelRegistryVerticle(s.registry(), s.meters(), s.announcements())),
             vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir)))
         .compose(v -> vertx.deployVerticle(() -> {
           IngressVerticle ingress = new IngressVerticle(s, controlPlane);
@@ -202,7 +195,7 @@ public final class GatewayApp {
         }, new DeploymentOptions().setInstances(instances)))
         .onSuccess(id -> ingressId[0] = id)
         .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
-        .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.registry(), c.hyperstack())))
+        .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.announcements(), c.hyperstack())))
         // periodic jobs (on a cluster: the leader's); both harmless if run twice
         .compose(v -> vertx.deployVerticle(new BackupVerticle(s.database(), c, s.prometheus(), Clock.systemUTC())))
         .compose(v -> vertx.deployVerticle(new RetentionVerticle(s.database(), c.retention(), s.prometheus(),

@@ -2,6 +2,7 @@ package io.inferencegateway;
 
 import io.inferencegateway.auth.AdminAuth;
 import io.inferencegateway.auth.KeyCache;
+import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
@@ -34,6 +35,7 @@ public record GatewayServices(
     AdminAuth adminAuth,
     ModelRegistry registry,
     ReplicaRouter router,
+    Announcements announcements,
     Function<Vertx, RateLimiter> rateLimiters,
     GatewayMeters meters,
     PrometheusMeterRegistry prometheus) {

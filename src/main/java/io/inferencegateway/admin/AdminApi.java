@@ -2,8 +2,6 @@ package io.inferencegateway.admin;
 
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.config.GatewayConfig;
-import io.inferencegateway.ingress.IngressFailure;
-import io.inferencegateway.ingress.OpenAiErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * The admin API under {@code /api/v1}, compatible with the Hyperstack LLM Inference Toolkit's: API keys, models,
@@ -111,8 +108,6 @@ public final class AdminApi {
 
   /** Adds the admin routes to one ingress router (called once per ingress event loop). */
   public void mount(Vertx vertx, Router router, GatewayServices services) {
-    Set<String> openAiPaths = router.getRoutes().stream()
-        .map(Route::getPath).filter(p -> p != null && p.startsWith(PREFIX + "/")).collect(Collectors.toSet());
     AdminContext admin = new AdminContext(vertx, services, config,
         new Sessions(vertx, secret(services), config.console().sessionTtlMinutes()), throttle);
     Routes routes = new Routes(router, admin);
@@ -132,8 +127,8 @@ public final class AdminApi {
     routes.add(HttpMethod.POST, "/delete_api_key", "/delete_api_key", Access.ADMIN, true, keys::delete);
     routes.add(HttpMethod.GET, "/api_keys", "/api_keys", Access.ADMIN, false, keys::list);
 
-    // dual-mode: the admin list for the admin key or a session, OpenAI's list for a user key (checks its own auth)
-    routes.add(HttpMethod.GET, "/models", "/models", Access.PUBLIC, false, models::list);
+    // a user key's OpenAI list is answered by the ingress, mounted before this
+    routes.add(HttpMethod.GET, "/models", "/models", Access.ADMIN, false, models::list);
     routes.add(HttpMethod.POST, "/models", "/models", Access.ADMIN, true, models::create);
     // numeric ids first; a model name (which may contain slashes) is whatever remains after /models/
     routes.add(HttpMethod.GET, "/models/{id}/replicas", "/models/(?<id>\\d+)/replicas", Access.ADMIN, false,
@@ -151,7 +146,7 @@ public final class AdminApi {
     routes.add(HttpMethod.GET, "/usage/series", "/usage/series", Access.ADMIN, false, usage::series);
     routes.add(HttpMethod.GET, "/backups", "/backups", Access.ADMIN, false, backups::list);
 
-    router.route(PREFIX + "/*").handler(ctx -> routes.unmatched(ctx, openAiPaths));
+    router.route(PREFIX + "/*").handler(ctx -> routes.unmatched(ctx));
     router.route(PREFIX + "/*").failureHandler(AdminErrors::handle);
   }
 
@@ -216,14 +211,9 @@ public final class AdminApi {
       result.onFailure(ctx::fail);
     }
 
-    /** No admin route took the request: 405 if another method would have, else 404 (OpenAI paths keep theirs). */
-    void unmatched(RoutingContext ctx, Set<String> openAiPaths) {
+    /** No admin route took the request: 405 if another method would have, else 404. */
+    void unmatched(RoutingContext ctx) {
       String path = ctx.normalizedPath();
-      if (openAiPaths.contains(path)) { // an OpenAI route with another method: OpenAI's error shape, as on /v1
-        OpenAiErrors.send(ctx.response(), IngressFailure.methodNotAllowed(ctx.request().method().name(),
-            ctx.request().path()));
-        return;
-      }
       Set<String> allowed = new LinkedHashSet<>();
       for (Known k : known) {
         if (k.pattern().matcher(path).matches()) {

@@ -4,7 +4,6 @@ import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
-import io.inferencegateway.store.ApiKeyRow;
 import io.inferencegateway.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,8 +13,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * What the admin handlers of one ingress event loop share: the gateway's services, the session signer, and the few
- * helpers every handler needs (answering JSON, announcing changes). Changes are applied to the in-memory state
- * (key cache, model registry) before the answer goes out, then published on the event bus for other listeners.
+ * helpers every handler needs (answering JSON, announcing changes). Changes are announced on the event bus; a handler
+ * answers once this instance has applied its change (key cache, model registry), so the next request sees it.
  */
 final class AdminContext {
 
@@ -71,21 +70,14 @@ final class AdminContext {
     return ctx.response().setStatusCode(204).end();
   }
 
-  /** Reloads the model registry (the ingress routes by it at once), then announces the change. */
+  /** Announces that a model or its replicas changed; completes once the model registry here has reloaded. */
   Future<Void> modelsChanged(long modelId) {
-    return services.registry().reload()
-        .onSuccess(v -> vertx.eventBus().publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", modelId)));
+    return services.announcements().publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", modelId));
   }
 
-  /** Puts the key's new state in the key cache (the ingress checks keys there), then announces the change. */
-  void keyChanged(ApiKeyRow row) {
-    services.keyCache().upsert(row);
-    vertx.eventBus().publish(Addresses.KEYS_CHANGED, new JsonObject().put("id", row.id()));
-  }
-
-  void keyRemoved(long id) {
-    services.keyCache().remove(id);
-    vertx.eventBus().publish(Addresses.KEYS_CHANGED, new JsonObject().put("id", id));
+  /** Announces that a key was created, changed or deleted; completes once the key cache here has it. */
+  Future<Void> keyChanged(long id) {
+    return services.announcements().publish(Addresses.KEYS_CHANGED, new JsonObject().put("id", id));
   }
 
   void provisioning(JsonObject event) {

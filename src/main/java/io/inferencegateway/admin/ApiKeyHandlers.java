@@ -53,8 +53,8 @@ final class ApiKeyHandlers {
       int allowedRpm = rpm != null ? rpm.intValue() : admin.config.limits().defaultRpm();
       return admin.services.apiKeys().insert(new ApiKeyStore.NewApiKey(userId, key.hash(), key.prefix(), allowedRpm,
               tpm == null ? null : tpm.intValue(), models, expiresAt))
+          .compose(row -> admin.keyChanged(row.id()).map(row))
           .compose(row -> {
-            admin.keyChanged(row);
             JsonObject body = new JsonObject().put("id", row.id()).put("api_key", key.plaintext())
                 .put("enabled", row.enabled());
             AdminJson.key(row).forEach(e -> body.getMap().putIfAbsent(e.getKey(), e.getValue()));
@@ -152,15 +152,11 @@ final class ApiKeyHandlers {
       }
       return keys.hasUsage(key.id()).compose(used -> used
           ? keys.setEnabled(key.id(), false)
-              .compose(v -> keys.byId(key.id()))
-              .compose(row -> {
-                row.ifPresentOrElse(admin::keyChanged, () -> admin.keyRemoved(key.id()));
-                return AdminContext.json(ctx, 200, new JsonObject().put("message", "API key disabled successfully"));
-              })
-          : keys.delete(key.id()).compose(v -> {
-              admin.keyRemoved(key.id());
-              return AdminContext.json(ctx, 200, new JsonObject().put("message", "API key deleted successfully"));
-            }));
+              .compose(v -> admin.keyChanged(key.id()))
+              .compose(v -> AdminContext.json(ctx, 200, new JsonObject().put("message", "API key disabled successfully")))
+          : keys.delete(key.id())
+              .compose(v -> admin.keyChanged(key.id()))
+              .compose(v -> AdminContext.json(ctx, 200, new JsonObject().put("message", "API key deleted successfully"))));
     });
   }
 

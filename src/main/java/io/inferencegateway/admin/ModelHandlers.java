@@ -1,16 +1,10 @@
 package io.inferencegateway.admin;
 
-import io.inferencegateway.auth.ApiKeys;
-import io.inferencegateway.auth.KeyCheck;
-import io.inferencegateway.ingress.IngressFailure;
-import io.inferencegateway.ingress.ModelList;
-import io.inferencegateway.ingress.OpenAiErrors;
 import io.inferencegateway.routing.ModelRoute;
 import io.inferencegateway.store.ModelRow;
 import io.inferencegateway.store.ModelStore;
 import io.inferencegateway.store.ReplicaRow;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -32,26 +26,12 @@ final class ModelHandlers {
   }
 
   /**
-   * {@code GET /api/v1/models}: with the admin key or a console session, the toolkit's list of models (plus replica
-   * count and whether each is active); with a user API key, OpenAI's model list of what that key may use.
-   * {@code ?active=1} keeps models with a routable replica in both.
+   * {@code GET /api/v1/models} with the admin key or a console session: the toolkit's list of models (plus replica
+   * count and whether each is active); {@code ?active=1} keeps models with a routable replica. (A user key gets
+   * OpenAI's list from the ingress, which mounts this path first.)
    */
   Future<?> list(RoutingContext ctx) {
-    String authorization = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
-    String token = ApiKeys.bearerToken(authorization);
-    boolean adminCandidate = token != null && (admin.services.adminAuth().isAdminKey(token) || Sessions.looksLikeJwt(token));
-    if (token == null || adminCandidate) {
-      return admin.authenticate(authorization).compose(p -> adminList(ctx, queryBoolean(ctx, "active")));
-    }
-    return admin.services.keyCache().check(token).compose(check -> switch (check.outcome()) {
-      case VALID -> openAiList(ctx, check, queryBoolean(ctx, "active"));
-      case DISABLED, EXPIRED -> {
-        OpenAiErrors.send(ctx.response(), IngressFailure.unauthorized(check.outcome() == KeyCheck.Outcome.DISABLED
-            ? "This API key has been disabled." : "This API key has expired."));
-        yield Future.succeededFuture();
-      }
-      default -> Future.failedFuture(AdminFailure.unauthorized());
-    });
+    return adminList(ctx, queryBoolean(ctx, "active"));
   }
 
   private Future<Void> adminList(RoutingContext ctx, boolean activeOnly) {
@@ -68,20 +48,6 @@ final class ModelHandlers {
       }
       return AdminContext.json(ctx, 200, out);
     });
-  }
-
-  private Future<Void> openAiList(RoutingContext ctx, KeyCheck check, boolean activeOnly) {
-    JsonObject list = ModelList.openAi(admin.services.registry(), check.key());
-    if (activeOnly) {
-      JsonArray data = new JsonArray();
-      list.getJsonArray("data").forEach(m -> {
-        if (((JsonObject) m).getBoolean("active", false)) {
-          data.add(m);
-        }
-      });
-      list.put("data", data);
-    }
-    return AdminContext.json(ctx, 200, list);
   }
 
   private static Map<Long, Integer> replicaCounts(List<ReplicaRow> replicas) {

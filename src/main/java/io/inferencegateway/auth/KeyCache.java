@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Every API key, in memory, by hash: checking a key on the hot path is a SHA-256 and a map lookup, no query.
@@ -27,17 +28,20 @@ public final class KeyCache {
   /** Database look-ups for unknown keys allowed per second, whatever the traffic. */
   private final int missLookupsPerSecond;
   private final AtomicLong missWindow = new AtomicLong();
+  private final LongSupplier clockMs;
 
   private volatile Map<String, ApiKeyRow> byHash = Map.of();
 
-  public KeyCache(ApiKeyStore store, int negativeEntries, long negativeTtlMs, int missLookupsPerSecond) {
+  public KeyCache(ApiKeyStore store, int negativeEntries, long negativeTtlMs, int missLookupsPerSecond,
+                  LongSupplier clockMs) {
     this.store = store;
-    this.negative = new NegativeCache(negativeEntries, negativeTtlMs);
+    this.negative = new NegativeCache(negativeEntries, negativeTtlMs, clockMs);
     this.missLookupsPerSecond = missLookupsPerSecond;
+    this.clockMs = clockMs;
   }
 
   public KeyCache(ApiKeyStore store) {
-    this(store, 10_000, 30_000, 100);
+    this(store, 10_000, 30_000, 100, System::currentTimeMillis);
   }
 
   /** Checks the token of an Authorization header. Completes at once unless the key must be looked up. */
@@ -68,18 +72,18 @@ public final class KeyCache {
         });
   }
 
-  private static KeyCheck judge(ApiKeyRow row) {
+  private KeyCheck judge(ApiKeyRow row) {
     if (!row.enabled()) {
       return new KeyCheck(KeyCheck.Outcome.DISABLED, row);
     }
-    if (row.expiresAt() != null && row.expiresAt().toEpochMilli() <= System.currentTimeMillis()) {
+    if (row.expiresAt() != null && row.expiresAt().toEpochMilli() <= clockMs.getAsLong()) {
       return new KeyCheck(KeyCheck.Outcome.EXPIRED, row);
     }
     return new KeyCheck(KeyCheck.Outcome.VALID, row);
   }
 
   private boolean mayLookUp() {
-    long second = System.currentTimeMillis() / 1000;
+    long second = clockMs.getAsLong() / 1000;
     while (true) {
       long cur = missWindow.get();
       long curSecond = cur >>> 20;
@@ -122,11 +126,13 @@ public final class KeyCache {
   static final class NegativeCache {
     private final int max;
     private final long ttlMs;
+    private final LongSupplier clockMs;
     private final LinkedHashMap<String, Long> entries;
 
-    NegativeCache(int max, long ttlMs) {
+    NegativeCache(int max, long ttlMs, LongSupplier clockMs) {
       this.max = max;
       this.ttlMs = ttlMs;
+      this.clockMs = clockMs;
       this.entries = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
@@ -140,7 +146,7 @@ public final class KeyCache {
       if (until == null) {
         return false;
       }
-      if (until < System.currentTimeMillis()) {
+      if (until < clockMs.getAsLong()) {
         entries.remove(hash);
         return false;
       }
@@ -148,7 +154,7 @@ public final class KeyCache {
     }
 
     synchronized void add(String hash) {
-      entries.put(hash, System.currentTimeMillis() + ttlMs);
+      entries.put(hash, clockMs.getAsLong() + ttlMs);
     }
 
     synchronized void remove(String hash) {

@@ -2,7 +2,7 @@ package io.inferencegateway.hyperstack;
 
 import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
-import io.inferencegateway.routing.ModelRegistry;
+import io.inferencegateway.config.Announcements;
 import io.inferencegateway.routing.UpstreamTarget;
 import io.inferencegateway.routing.VllmProbe;
 import io.inferencegateway.store.ModelRow;
@@ -75,7 +75,7 @@ public final class ProvisioningVerticle extends VerticleBase {
   private static final long PROBE_TIMEOUT_MS = 5000;
 
   private final ModelStore store;
-  private final ModelRegistry registry;
+  private final Announcements announcements;
   private final GatewayConfig.Hyperstack config;
   private final Map<Long, Job> jobs = new HashMap<>();
   private HyperstackClient hyperstack;
@@ -84,9 +84,9 @@ public final class ProvisioningVerticle extends VerticleBase {
   private long timer = -1;
   private boolean resumed;
 
-  public ProvisioningVerticle(ModelStore store, ModelRegistry registry, GatewayConfig.Hyperstack config) {
+  public ProvisioningVerticle(ModelStore store, Announcements announcements, GatewayConfig.Hyperstack config) {
     this.store = store;
-    this.registry = registry;
+    this.announcements = announcements;
     this.config = config;
   }
 
@@ -548,15 +548,16 @@ public final class ProvisioningVerticle extends VerticleBase {
         return done();
       }
       log.info("Replica {} ({}) is ready at {} on VM {}", row.id(), job.modelName, endpoint, vm.id());
-      return registry.reload().transform(reloaded -> {
-        if (reloaded.failed()) {
-          log.warn("Replica {}: could not reload the models: {}", row.id(), describe(reloaded.cause()));
-        }
-        vertx.eventBus().publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", row.modelId()));
-        publish(event(row.id(), row.modelId(), READY, "vLLM is ready at " + endpoint, vm.id(), vm.status())
-            .put("endpoint", endpoint));
-        return done();
-      });
+      // routable here before the ready event goes out
+      return announcements.publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", row.modelId()))
+          .transform(reloaded -> {
+            if (reloaded.failed()) {
+              log.warn("Replica {}: could not reload the models: {}", row.id(), describe(reloaded.cause()));
+            }
+            publish(event(row.id(), row.modelId(), READY, "vLLM is ready at " + endpoint, vm.id(), vm.status())
+                .put("endpoint", endpoint));
+            return done();
+          });
     });
   }
 
@@ -568,7 +569,7 @@ public final class ProvisioningVerticle extends VerticleBase {
       if (updated) {
         log.warn("Replica {} ({}) failed: {}", row.id(), job.modelName, error);
         publish(event(row.id(), row.modelId(), FAILED, reason, job.vmId, null).put("error", error));
-        vertx.eventBus().publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", row.modelId()));
+        announcements.publish(Addresses.MODELS_CHANGED, new JsonObject().put("model_id", row.modelId()));
       }
       return null;
     });

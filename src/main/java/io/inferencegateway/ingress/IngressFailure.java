@@ -7,6 +7,10 @@ package io.inferencegateway.ingress;
  */
 public final class IngressFailure extends RuntimeException {
 
+  /** The client closed the connection before its answer was complete (recorded as 499, answered to no one). */
+  public static final IngressFailure CLIENT_GONE = new IngressFailure(499, "client_error", "client_closed_request",
+      null, "client closed the connection", 0, false);
+
   private final int status;
   private final String type;
   private final String code;

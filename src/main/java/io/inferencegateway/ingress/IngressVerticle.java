@@ -1,6 +1,5 @@
 package io.inferencegateway.ingress;
 
-import io.inferencegateway.GatewayApp;
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
@@ -33,7 +32,7 @@ public final class IngressVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
 
   private final GatewayServices services;
-  private final GatewayApp.RouterMount controlPlane;
+  private final RouterMount controlPlane;
   private HttpServer server;
   private HttpClient client;
   private RateLimiter limiter;
@@ -43,7 +42,7 @@ public final class IngressVerticle extends VerticleBase {
   /**
    * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
    */
-  public IngressVerticle(GatewayServices services, GatewayApp.RouterMount controlPlane) {
+  public IngressVerticle(GatewayServices services, RouterMount controlPlane) {
     this.services = services;
     this.controlPlane = controlPlane;
   }
@@ -62,22 +61,25 @@ public final class IngressVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
     usage = new UsageBatcher(vertx, 50, 512);
-    ProxyHandler proxy = new ProxyHandler(vertx, services, client, limiter, usage);
-    sweeper = vertx.setPeriodic(1000, id -> proxy.sweepTimeouts());
+    RequestPipeline pipeline = new RequestPipeline(services, client, limiter, usage);
+    sweeper = vertx.setPeriodic(1000, id -> pipeline.sweepTimeouts());
 
     Router router = Router.router(vertx);
     for (String prefix : new String[] {"/v1", "/api/v1"}) {
-      router.post(prefix + "/chat/completions").handler(ctx -> proxy.handle(ctx.request(), Operation.CHAT));
-      router.post(prefix + "/completions").handler(ctx -> proxy.handle(ctx.request(), Operation.COMPLETIONS));
-      router.post(prefix + "/embeddings").handler(ctx -> proxy.handle(ctx.request(), Operation.EMBEDDINGS));
+      for (Operation op : Operation.values()) {
+        router.post(prefix + op.path()).handler(ctx -> pipeline.handle(ctx.request(), op));
+        // another method on an OpenAI path: OpenAI's error shape, on /api/v1 too
+        router.route(prefix + op.path()).handler(IngressVerticle::methodNotAllowed);
+      }
     }
-    router.get("/v1/models").handler(this::listModels);
+    router.get("/v1/models").handler(ctx -> listModels(ctx, false));
+    // a user key gets OpenAI's list here too (the toolkit's clients); the admin key or a session: the admin API's list
+    router.get("/api/v1/models").handler(ctx -> listModels(ctx, true));
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(services.prometheus()));
     controlPlane.mount(vertx, router, services);
     router.route("/v1/*").handler(ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path())));
-    router.errorHandler(405, ctx -> OpenAiErrors.send(ctx.response(),
-        IngressFailure.methodNotAllowed(ctx.request().method().name(), ctx.request().path())));
+    router.errorHandler(405, IngressVerticle::methodNotAllowed);
     router.errorHandler(500, ctx -> {
       log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
       OpenAiErrors.send(ctx.response(), new IngressFailure(500, "server_error", "internal_error", null,
@@ -94,7 +96,7 @@ public final class IngressVerticle extends VerticleBase {
     return server.requestHandler(req -> {
       Operation op = req.method() == io.vertx.core.http.HttpMethod.POST ? hotRoute(req.path()) : null;
       if (op != null) {
-        proxy.handle(req, op);
+        pipeline.handle(req, op);
       } else {
         router.handle(req);
       }
@@ -116,22 +118,51 @@ public final class IngressVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  /** {@code GET /v1/models}: the models this key may use, in OpenAI's list shape. */
-  private void listModels(RoutingContext ctx) {
-    services.keyCache().check(ApiKeys.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)))
-        .onSuccess(check -> {
-          if (!check.valid()) {
-            OpenAiErrors.send(ctx.response(), IngressFailure.unauthorized(check.outcome() == KeyCheck.Outcome.MISSING
-                ? "You didn't provide an API key." : "Incorrect, disabled or expired API key provided."));
-            return;
-          }
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(openAiModelList(check).toBuffer());
-        })
-        .onFailure(ctx::fail);
+  /**
+   * {@code GET /v1/models}: the models this key may use, in OpenAI's list shape ({@code ?active=1} on
+   * {@code /api/v1/models}: only those with a routable replica). On {@code /api/v1/models} a token that is no user key
+   * goes on to the admin API's list.
+   */
+  private void listModels(RoutingContext ctx, boolean orAdmin) {
+    String token = ApiKeys.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+    if (orAdmin && (token == null || services.adminAuth().isAdminKey(token))) {
+      ctx.next();
+      return;
+    }
+    Boolean activeOnly = orAdmin ? activeParam(ctx.request().getParam("active")) : Boolean.FALSE;
+    if (activeOnly == null) {
+      OpenAiErrors.send(ctx.response(), IngressFailure.invalid("active", "`active` must be a boolean (1 or 0)."));
+      return;
+    }
+    services.keyCache().check(token).onSuccess(check -> {
+      if (orAdmin && check.outcome() == KeyCheck.Outcome.UNKNOWN) {
+        ctx.next(); // a console session token, or nothing the admin API knows either: it answers
+        return;
+      }
+      if (!check.valid()) {
+        OpenAiErrors.send(ctx.response(), Authenticate.refused(check));
+        return;
+      }
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(ModelList.openAi(services.registry(), check.key(), activeOnly).toBuffer());
+    }).onFailure(ctx::fail);
   }
 
-  public JsonObject openAiModelList(KeyCheck check) {
-    return ModelList.openAi(services.registry(), check.key());
+  /** The {@code active} query parameter in the spellings the admin API accepts; null if it is none of them. */
+  static Boolean activeParam(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      return false;
+    }
+    return switch (raw.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "true", "t", "yes", "y", "on", "1" -> true;
+      case "false", "f", "no", "n", "off", "0" -> false;
+      default -> null;
+    };
+  }
+
+  private static void methodNotAllowed(RoutingContext ctx) {
+    OpenAiErrors.send(ctx.response(),
+        IngressFailure.methodNotAllowed(ctx.request().method().name(), ctx.request().path()));
   }
 
   private void health(RoutingContext ctx) {

@@ -7,17 +7,18 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * OpenAI's model list ({@code {"object": "list", "data": [...]}}) of the models a key may use. Shared by
- * {@code GET /v1/models} and the user-key mode of {@code GET /api/v1/models} (admin API).
+ * OpenAI's model list ({@code {"object": "list", "data": [...]}}) of the models a key may use, for
+ * {@code GET /v1/models} and a user key's {@code GET /api/v1/models}.
  */
-public final class ModelList {
+final class ModelList {
 
   private ModelList() {}
 
-  public static JsonObject openAi(ModelRegistry registry, ApiKeyRow key) {
+  /** @param activeOnly only models with a replica the router may use now */
+  static JsonObject openAi(ModelRegistry registry, ApiKeyRow key, boolean activeOnly) {
     JsonArray data = new JsonArray();
     for (ModelRoute m : registry.models()) {
-      if (key.models() != null && !key.models().contains(m.name())) {
+      if (key.models() != null && !key.models().contains(m.name()) || activeOnly && !m.hasRoutableReplica()) {
         continue;
       }
       data.add(new JsonObject().put("id", m.name()).put("object", "model").put("created", 0)

@@ -1,6 +1,7 @@
 package io.inferencegateway.ingress;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
@@ -53,13 +54,18 @@ public final class OpenAiErrors {
 
   /** Sends the error unless the response has already started (then the caller ends the stream its own way). */
   public static void send(HttpServerResponse response, IngressFailure f) {
+    sent(response, f);
+  }
+
+  /** As {@link #send}; the future of the response's end, or null if nothing was sent. */
+  static Future<Void> sent(HttpServerResponse response, IngressFailure f) {
     if (response.headWritten() || response.ended() || response.closed()) {
-      return;
+      return null;
     }
     response.setStatusCode(f.status()).putHeader("content-type", "application/json");
     if (f.retryAfterSeconds() > 0) {
       response.putHeader("retry-after", Long.toString(f.retryAfterSeconds()));
     }
-    response.end(body(f));
+    return response.end(body(f));
   }
 }

@@ -18,6 +18,11 @@ public enum Operation {
     return upstreamPath;
   }
 
+  /** The path under the API's base ({@code /v1} or {@code /api/v1}), e.g. {@code /chat/completions}. */
+  public String path() {
+    return upstreamPath.substring("/v1".length());
+  }
+
   /** The value stored in {@code metrics.endpoint}. */
   public String recordName() {
     return recordName;

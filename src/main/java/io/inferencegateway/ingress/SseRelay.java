@@ -288,62 +288,6 @@ public final class SseRelay {
     return -1;
   }
 
-  /**
-   * The {@code "usage"} object of a JSON answer, found by scanning from its end (where vLLM puts it) and parsing only
-   * that object; null if there is none or the text is not what was expected (the caller then parses everything).
-   */
-  static JsonObject usageObject(Buffer answer) {
-    Bytes b = Bytes.of(answer);
-    int len = answer.length();
-    int at = lastIndexOf(b, USAGE, len);
-    if (at < 0) {
-      return null;
-    }
-    int i = at + USAGE.length;
-    while (i < len && (b.at(i) == ' ' || b.at(i) == ':')) {
-      i++;
-    }
-    if (i >= len || b.at(i) != '{') {
-      return null;
-    }
-    int depth = 0;
-    boolean inString = false;
-    for (int j = i; j < len; j++) {
-      byte c = b.at(j);
-      if (inString) {
-        if (c == '\\') {
-          j++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '{') {
-        depth++;
-      } else if (c == '}' && --depth == 0) {
-        try {
-          return new JsonObject(answer.getString(i, j + 1, "UTF-8"));
-        } catch (DecodeException e) {
-          return null;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static int lastIndexOf(Bytes b, byte[] needle, int len) {
-    outer:
-    for (int i = len - needle.length; i >= 0; i--) {
-      for (int k = 0; k < needle.length; k++) {
-        if (b.at(i + k) != needle[k]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
-
   /** Forwards an incomplete trailing event, if any (a well-formed stream never leaves one). */
   public void flushRemainder() {
     if (pending != null && pending.length() > 0) {

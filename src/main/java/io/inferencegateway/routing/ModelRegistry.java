@@ -72,7 +72,8 @@ public final class ModelRegistry {
     return next;
   }
 
-  synchronized void apply(List<ModelRow> models, List<ReplicaRow> replicas) {
+  /** Swaps in the snapshot of these rows (what {@link #reload} does with what it read). */
+  public synchronized void apply(List<ModelRow> models, List<ReplicaRow> replicas) {
     Map<Long, String> modelNames = new HashMap<>();
     for (ModelRow m : models) {
       modelNames.put(m.id(), m.name());

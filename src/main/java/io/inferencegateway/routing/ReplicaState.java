@@ -86,12 +86,13 @@ public final class ReplicaState {
     return live.inFlight.get();
   }
 
-  public void requestStarted() {
+  /** Only a {@link ReplicaLease} counts requests in and out. */
+  void requestStarted() {
     live.inFlight.incrementAndGet();
     live.requests.incrementAndGet();
   }
 
-  public void requestEnded() {
+  void requestEnded() {
     live.inFlight.decrementAndGet();
   }
 
@@ -107,19 +108,19 @@ public final class ReplicaState {
     return live.retries.get();
   }
 
-  public void countRetry() {
+  void countRetry() {
     live.retries.incrementAndGet();
   }
 
   /** A request to this replica failed (connect error, timeout, 5xx or a broken stream). */
-  public void failed(long nowMs, boolean severe, String reason) {
+  void failed(long nowMs, boolean severe, String reason) {
     live.failures.incrementAndGet();
     live.lastError = reason;
     live.lastErrorAtMs = nowMs;
     live.breaker.onFailure(nowMs, severe, reason);
   }
 
-  public void succeeded() {
+  void succeeded() {
     live.breaker.onSuccess();
   }
 

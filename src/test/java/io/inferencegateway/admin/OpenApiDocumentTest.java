@@ -2,6 +2,7 @@ package io.inferencegateway.admin;
 
 import io.inferencegateway.ControlPlane;
 import io.inferencegateway.GatewayApp;
+import io.inferencegateway.ingress.RouterMount;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.Http;
@@ -43,7 +44,7 @@ class OpenApiDocumentTest {
   @BeforeAll
   static void start() throws IOException {
     GatewayConfig config = GatewayHarness.baseConfig(null, null);
-    GatewayApp.RouterMount controlPlane = ControlPlane.mounter(config);
+    RouterMount controlPlane = ControlPlane.mounter(config);
     AtomicReference<Router> captured = new AtomicReference<>();
     app = GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE, (vertx, r, services) -> {
       captured.compareAndSet(null, r);

@@ -91,7 +91,9 @@ class ReplicaRouterTest {
     RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000user:hello"), true, Set.of());
     long first = router.choose(m, hints).replica().id();
     for (int i = 0; i < 20; i++) {
-      assertThat(router.choose(m, hints).replica().id()).isEqualTo(first);
+      ReplicaLease lease = router.choose(m, hints).lease();
+      assertThat(lease.replica().id()).isEqualTo(first);
+      lease.release();
     }
   }
 }

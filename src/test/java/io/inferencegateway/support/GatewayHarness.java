@@ -117,9 +117,9 @@ public final class GatewayHarness implements AutoCloseable {
     return id;
   }
 
+  /** Announces a model change, as the admin API does, and waits until this gateway has applied it. */
   public void reloadModels() {
-    app.services().registry().reload().await();
-    app.vertx().eventBus().publish(Addresses.MODELS_CHANGED, new JsonObject());
+    app.services().announcements().publish(Addresses.MODELS_CHANGED, new JsonObject()).await();
   }
 
   public record Key(String plaintext, ApiKeyRow row) {}
@@ -128,7 +128,7 @@ public final class GatewayHarness implements AutoCloseable {
     ApiKeys.Generated g = ApiKeys.generate();
     ApiKeyRow row = app.services().apiKeys()
         .insert(new ApiKeyStore.NewApiKey(user, g.hash(), g.prefix(), rpm, tpm, models, expiresAt)).await();
-    app.services().keyCache().upsert(row);
+    app.services().announcements().publish(Addresses.KEYS_CHANGED, new JsonObject().put("id", row.id())).await();
     return new Key(g.plaintext(), row);
   }
 

@@ -1,6 +1,7 @@
 package io.inferencegateway.routing;
 
 import io.inferencegateway.config.Addresses;
+import io.inferencegateway.config.Announcements;
 import io.inferencegateway.metrics.GatewayMeters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -21,28 +22,32 @@ import java.util.Map;
 
 /**
  * Keeps the {@link ModelRegistry} true: loads it at start and reloads it whenever a model or replica change is
- * published on {@link Addresses#MODELS_CHANGED}. Publishes breaker changes on {@link Addresses#REPLICAS_STATE} and
+ * announced on {@link Addresses#MODELS_CHANGED} (by the admin API, provisioning or, in cluster mode, another instance). Publishes breaker changes on {@link Addresses#REPLICAS_STATE} and
  * keeps one set of Prometheus meters per replica (breaker state, in flight, health, load, requests, failures, retries).
  */
-public final class ReplicaRouterVerticle extends VerticleBase {
+public final class ModelRegistryVerticle extends VerticleBase {
 
-  private static final Logger log = LoggerFactory.getLogger(ReplicaRouterVerticle.class);
+  private static final Logger log = LoggerFactory.getLogger(ModelRegistryVerticle.class);
 
   private final ModelRegistry registry;
   private final GatewayMeters meters;
+  private final Announcements announcements;
   private final Map<Long, List<Meter>> replicaMeters = new HashMap<>();
   private final Map<Long, ReplicaState> metered = new HashMap<>();
 
-  public ReplicaRouterVerticle(ModelRegistry registry, GatewayMeters meters) {
+  public ModelRegistryVerticle(ModelRegistry registry, GatewayMeters meters, Announcements announcements) {
     this.registry = registry;
     this.meters = meters;
+    this.announcements = announcements;
   }
 
   @Override
   public Future<?> start() {
     registry.onBreakerChange(r -> vertx.eventBus().publish(Addresses.REPLICAS_STATE, r.stateJson()));
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.MODELS_CHANGED,
-        msg -> reload().onFailure(err -> log.warn("Could not reload models: {}", err.getMessage())));
+        msg -> reload()
+            .onComplete(ar -> announcements.applied(msg, ar.cause()))
+            .onFailure(err -> log.warn("Could not reload models: {}", err.getMessage())));
     return Future.join(consumer.completion(), reload().onSuccess(v ->
         log.info("Loaded {} model(s) with {} replica(s)", registry.models().size(), registry.replicas().size())));
   }

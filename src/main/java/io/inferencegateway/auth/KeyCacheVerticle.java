@@ -1,6 +1,7 @@
 package io.inferencegateway.auth;
 
 import io.inferencegateway.config.Addresses;
+import io.inferencegateway.config.Announcements;
 import io.inferencegateway.store.ApiKeyStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -10,20 +11,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the {@link KeyCache} true: loads every key at start, then applies each change announced on
- * {@link Addresses#KEYS_CHANGED} (by the admin API of this or, through the Redis bridge, another instance).
+ * Keeps the {@link KeyCache} true: loads every key at start, then re-reads each key whose change is announced on
+ * {@link Addresses#KEYS_CHANGED} (by the admin API of this instance or, in cluster mode, of another).
  */
-public final class KeyAuthVerticle extends VerticleBase {
+public final class KeyCacheVerticle extends VerticleBase {
 
-  private static final Logger log = LoggerFactory.getLogger(KeyAuthVerticle.class);
+  private static final Logger log = LoggerFactory.getLogger(KeyCacheVerticle.class);
 
   private final KeyCache cache;
   private final ApiKeyStore store;
+  private final Announcements announcements;
   private Future<Void> pending = Future.succeededFuture();
 
-  public KeyAuthVerticle(KeyCache cache, ApiKeyStore store) {
+  public KeyCacheVerticle(KeyCache cache, ApiKeyStore store, Announcements announcements) {
     this.cache = cache;
     this.store = store;
+    this.announcements = announcements;
   }
 
   @Override
@@ -31,11 +34,13 @@ public final class KeyAuthVerticle extends VerticleBase {
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.KEYS_CHANGED, msg -> {
       Long id = msg.body().getLong("id");
       if (id == null) {
+        announcements.applied(msg, null);
         return;
       }
       // one reload at a time, in order: a slow read of an earlier change must not land after a later one
       pending = pending.transform(ignored -> store.byId(id)
           .onSuccess(row -> row.ifPresentOrElse(cache::upsert, () -> cache.remove(id)))
+          .onComplete(ar -> announcements.applied(msg, ar.cause()))
           .onFailure(err -> log.warn("Could not reload API key {}: {}", id, err.getMessage()))
           .<Void>mapEmpty()
           .recover(err -> Future.succeededFuture()));

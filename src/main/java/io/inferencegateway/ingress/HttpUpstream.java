@@ -1,0 +1,65 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.routing.UpstreamTarget;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+
+/**
+ * Sends a request to a replica's vLLM server over this event loop's HTTP client: POST of the parsed body to the
+ * operation's path. The request joins the {@link Watchdog} once sent. A 5xx answer is drained (so the connection is
+ * reused) and fails, so that route-and-send may try another replica.
+ */
+final class HttpUpstream implements RouteAndSend.Upstream {
+
+  private static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
+  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+  private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
+
+  private final HttpClient client;
+  private final GatewayConfig.Upstream settings;
+  private final Watchdog watchdog;
+
+  HttpUpstream(HttpClient client, GatewayConfig.Upstream settings, Watchdog watchdog) {
+    this.client = client;
+    this.settings = settings;
+    this.watchdog = watchdog;
+  }
+
+  @Override
+  public Future<HttpClientResponse> send(ProxyExchange ex, ReplicaState replica) {
+    UpstreamTarget target = replica.target();
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(target.host())
+        .setPort(target.port())
+        .setSsl(target.ssl())
+        .setURI(target.uri(ex.op.upstreamPath()))
+        .setConnectTimeout(settings.connectTimeoutMs())
+        .setIdleTimeout(settings.firstByteTimeoutMs())
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .putHeader(HttpHeaders.ACCEPT, ex.parsed.stream() ? EVENT_STREAM : JSON)
+        .putHeader(X_REQUEST_ID, ex.requestId);
+    return client.request(options)
+        .compose(request -> {
+          ex.upstream = request;
+          if (ex.clientGone()) {
+            request.reset();
+            return Future.failedFuture(IngressFailure.upstreamUnreachable("client went away"));
+          }
+          watchdog.watch(ex);
+          return request.send(ex.parsed.upstreamBody());
+        })
+        .compose(answer -> {
+          if (answer.statusCode() >= 500) {
+            return answer.body().transform(ar -> Future.failedFuture(IngressFailure.upstreamError(answer.statusCode())));
+          }
+          return Future.succeededFuture(answer);
+        });
+  }
+}

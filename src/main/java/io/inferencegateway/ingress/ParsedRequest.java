@@ -1,0 +1,17 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.routing.ModelRoute;
+import io.inferencegateway.routing.RouteHints;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * What the parse stage learnt from a request body, for the stages after it. The parsed JSON itself is not kept: a
+ * stream can last minutes, and only the bytes to send upstream are needed.
+ *
+ * @param upstreamBody the body to send to vLLM: the client's bytes, with {@code include_usage} spliced in for streams
+ * @param clientWantsUsage whether the client asked for the usage chunk itself (else the relay drops it)
+ * @param input the prompt to store with the usage record (only with {@code usage.storeContent}), else null
+ */
+record ParsedRequest(ModelRoute route, boolean stream, boolean clientWantsUsage, Buffer upstreamBody, RouteHints hints,
+                     String input) {
+}

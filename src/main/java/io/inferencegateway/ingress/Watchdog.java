@@ -1,0 +1,72 @@
+package io.inferencegateway.ingress;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+
+/**
+ * The timers of the requests of one event loop that are talking to a replica: a request over its total time, or whose
+ * answer went quiet for longer than the idle timeout, has its upstream request reset (the pipeline then ends it as a
+ * timeout). One sweep a second for all of them instead of timers per request; Vert.x's own request idle timeout covers
+ * the wait for the response head (connect and first byte).
+ */
+final class Watchdog {
+
+  private final Set<ProxyExchange> watched = new HashSet<>();
+  private final long totalTimeoutNanos;
+  private final long idleTimeoutNanos;
+  private final LongSupplier clockNanos;
+
+  Watchdog(long totalTimeoutMs, long idleTimeoutMs, LongSupplier clockNanos) {
+    this.totalTimeoutNanos = totalTimeoutMs * 1_000_000;
+    this.idleTimeoutNanos = idleTimeoutMs * 1_000_000;
+    this.clockNanos = clockNanos;
+  }
+
+  void watch(ProxyExchange ex) {
+    watched.add(ex);
+  }
+
+  /** The request ended: its timers stop. */
+  void unwatch(ProxyExchange ex) {
+    watched.remove(ex);
+  }
+
+  int watching() {
+    return watched.size();
+  }
+
+  /** Resets the upstream request of every request past its time; returns how many. */
+  int sweep() {
+    if (watched.isEmpty()) {
+      return 0;
+    }
+    long now = clockNanos.getAsLong();
+    List<ProxyExchange> late = null;
+    for (ProxyExchange ex : watched) {
+      if (ex.upstream != null && why(ex, now) != null) {
+        (late == null ? late = new ArrayList<>() : late).add(ex);
+      }
+    }
+    if (late == null) {
+      return 0;
+    }
+    for (ProxyExchange ex : late) {
+      ex.upstream.reset(0, new TimeoutException(why(ex, now)));
+    }
+    return late.size();
+  }
+
+  private String why(ProxyExchange ex, long now) {
+    if (now - ex.startNanos > totalTimeoutNanos) {
+      return "total request time exceeded";
+    }
+    if (ex.lastDataNanos > 0 && now - ex.lastDataNanos > idleTimeoutNanos) {
+      return "no data from the model server for " + (idleTimeoutNanos / 1_000_000) + " ms";
+    }
+    return null;
+  }
+}
