@@ -21,15 +21,25 @@ import java.util.function.LongSupplier;
  */
 final class Finish {
 
+  /** How long a refused client may go on sending the body no one reads before its connection is closed. */
+  static final long LINGER_MS = 2000;
+
+  /** Runs an action later, on this event loop. */
+  interface Timer {
+    void after(long delayMs, Runnable action);
+  }
+
   private final Watchdog watchdog;
   private final RateLimiter limiter;
   private final Consumer<UsageRecord> usage;
   private final GatewayMeters meters;
   private final LongSupplier clockNanos;
+  private final Timer timer;
 
   /** @param usage where usage records go (the event loop's batcher to the metrics writer) */
   Finish(Watchdog watchdog, RateLimiter limiter, Consumer<UsageRecord> usage, GatewayMeters meters,
-         LongSupplier clockNanos) {
+         LongSupplier clockNanos, Timer timer) {
+    this.timer = timer;
     this.watchdog = watchdog;
     this.limiter = limiter;
     this.usage = usage;
@@ -63,10 +73,11 @@ final class Finish {
   }
 
   /**
-   * Answers a refusal; if the client is still sending a body no one will read, closes an HTTP/1 connection after the
-   * answer (the body is never buffered, and the connection could not carry another request).
+   * Answers a refusal. If the client is still sending a body no one will read, an HTTP/1 connection is closed once
+   * that body ends, or after {@link #LINGER_MS} at most: the body is discarded as it comes, never buffered, and closing
+   * at once could make the client lose the answer (a close with unread data resets the connection).
    */
-  private static void refuse(HttpServerRequest req, IngressFailure f) {
+  private void refuse(HttpServerRequest req, IngressFailure f) {
     boolean bodyPending = !req.isEnded() && req.version() != HttpVersion.HTTP_2;
     HttpServerResponse response = req.response();
     if (bodyPending && !response.headWritten()) {
@@ -74,7 +85,12 @@ final class Finish {
     }
     Future<Void> sent = OpenAiErrors.sent(response, f);
     if (sent != null && bodyPending) {
-      sent.onComplete(ar -> req.connection().close());
+      sent.onComplete(ar -> {
+        Runnable close = () -> req.connection().close();
+        req.handler(discarded -> { }).endHandler(v -> close.run());
+        req.resume();
+        timer.after(LINGER_MS, close);
+      });
     }
   }
 }

@@ -13,7 +13,8 @@ import io.vertx.core.http.RequestOptions;
 /**
  * Sends a request to a replica's vLLM server over this event loop's HTTP client: POST of the parsed body to the
  * operation's path. The request joins the {@link Watchdog} once sent. A 5xx answer is drained (so the connection is
- * reused) and fails, so that route-and-send may try another replica.
+ * reused) and fails, so that route-and-send may try another replica; so does a whole (non-streamed) answer whose body
+ * cannot be read to its end.
  */
 final class HttpUpstream implements RouteAndSend.Upstream {
 
@@ -59,7 +60,15 @@ final class HttpUpstream implements RouteAndSend.Upstream {
           if (answer.statusCode() >= 500) {
             return answer.body().transform(ar -> Future.failedFuture(IngressFailure.upstreamError(answer.statusCode())));
           }
-          return Future.succeededFuture(answer);
+          if (ex.parsed.stream()) {
+            return Future.succeededFuture(answer);
+          }
+          // a whole answer is read here, not in the relay: a replica that dies after its head fails this attempt,
+          // and another replica is tried, since nothing has reached the client yet
+          return answer.body().map(body -> {
+            ex.answerBody = body;
+            return answer;
+          });
         });
   }
 }

@@ -61,7 +61,7 @@ public final class IngressVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
     usage = new UsageBatcher(vertx, 50, 512);
-    RequestPipeline pipeline = new RequestPipeline(services, client, limiter, usage);
+    RequestPipeline pipeline = new RequestPipeline(vertx, services, client, limiter, usage);
     sweeper = vertx.setPeriodic(1000, id -> pipeline.sweepTimeouts());
 
     Router router = Router.router(vertx);

@@ -36,7 +36,7 @@ public final class OpenAiErrors {
         || (err.getMessage() != null && err.getMessage().contains("timeout"))) {
       return IngressFailure.upstreamTimeout("no response");
     }
-    if (err instanceof HttpClosedException || err instanceof VertxException) {
+    if (err instanceof HttpClosedException || err instanceof VertxException || err instanceof java.io.IOException) {
       return IngressFailure.upstreamUnreachable(err.getMessage() == null ? "connection closed" : err.getMessage());
     }
     log.error("Unexpected failure while proxying", err);

@@ -3,6 +3,7 @@ package io.inferencegateway.ingress;
 import io.inferencegateway.metrics.UsageRecord;
 import io.inferencegateway.routing.ReplicaLease;
 import io.inferencegateway.store.ApiKeyRow;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
@@ -34,6 +35,8 @@ final class ProxyExchange {
   int attempts;
   HttpClientRequest upstream;
   HttpClientResponse answer;
+  /** The body of a whole (non-streamed) answer, read before the relay; null for streams. */
+  Buffer answerBody;
 
   long ttftNanos = -1;
   /** When the last byte came from upstream (for the idle watchdog); 0 before the answer started. */

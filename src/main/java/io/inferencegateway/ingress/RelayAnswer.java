@@ -46,7 +46,8 @@ final class RelayAnswer {
         && contentType.startsWith("text/event-stream")) {
       return stream(ex, answer);
     }
-    return answer.body().map(body -> {
+    Future<Buffer> whole = ex.answerBody != null ? Future.succeededFuture(ex.answerBody) : answer.body();
+    return whole.map(body -> {
       ex.markData(clockNanos.getAsLong());
       int status = answer.statusCode();
       ex.status = status;

@@ -4,6 +4,7 @@ import io.inferencegateway.GatewayServices;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageBatcher;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -38,11 +39,12 @@ final class RequestPipeline {
   private final Watchdog watchdog;
   private final GatewayServices services;
 
-  RequestPipeline(GatewayServices services, HttpClient client, RateLimiter limiter, UsageBatcher usage) {
-    this(services, client, limiter, usage, System::nanoTime, System::currentTimeMillis);
+  RequestPipeline(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter,
+                  UsageBatcher usage) {
+    this(vertx, services, client, limiter, usage, System::nanoTime, System::currentTimeMillis);
   }
 
-  RequestPipeline(GatewayServices services, HttpClient client, RateLimiter limiter, UsageBatcher usage,
+  RequestPipeline(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter, UsageBatcher usage,
                   LongSupplier clockNanos, LongSupplier clockMs) {
     GatewayConfig config = services.config();
     this.services = services;
@@ -56,7 +58,8 @@ final class RequestPipeline {
     this.routeAndSend = new RouteAndSend(services.router(), new HttpUpstream(client, config.upstream(), watchdog),
         config.router().maxAttempts(), services.meters(), clockMs);
     this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs);
-    this.finish = new Finish(watchdog, limiter, usage::add, services.meters(), clockNanos);
+    this.finish = new Finish(watchdog, limiter, usage::add, services.meters(), clockNanos,
+        (delayMs, action) -> vertx.setTimer(delayMs, id -> action.run()));
   }
 
   void handle(HttpServerRequest req, Operation op) {

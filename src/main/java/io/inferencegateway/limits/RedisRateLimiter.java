@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Limits shared by every gateway instance on one Redis: each request is checked by an atomic script (token buckets,
@@ -41,12 +42,16 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RedisRateLimiter implements RateLimiter {
 
   /**
-   * What every script starts with: Redis's clock in ms, and a bucket's level now (full when it has no entry, refilled
-   * at {@code cap} per minute since it was last written, never above {@code cap}).
+   * What every script starts with: the time in ms (ARGV[1]: Redis's clock when negative, as in production, so that
+   * instances agree; a test's clock otherwise), and a bucket's level now (full when it has no entry, refilled at
+   * {@code cap} per minute since it was last written, never above {@code cap}).
    */
   private static final String BUCKETS = """
-      local t = redis.call('TIME')
-      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local now = tonumber(ARGV[1])
+      if now < 0 then
+        local t = redis.call('TIME')
+        now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      end
       local function level(key, cap)
         local v = redis.call('HMGET', key, 'v', 'ts')
         local val = tonumber(v[1])
@@ -57,7 +62,7 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /**
    * Checks a batch of requests in one call, grouped by key. KEYS: for each key its requests bucket and tokens bucket.
-   * ARGV: for each key its rpm, tpm (0 = none), how many requests of the batch are its, and how much credit the
+   * ARGV: the time (see above), then for each key its rpm, tpm (0 = none), how many requests of the batch are its, and how much credit the
    * caller would like on top. Returns, for each key in order, how many requests are allowed (the first ones), the
    * retry-after ms for the rest, what ran out, and the credit granted (only when all of the key's requests were
    * allowed, and at most half of what is left). The whole batch is one atomic script, so the limits hold across every
@@ -65,10 +70,10 @@ public final class RedisRateLimiter implements RateLimiter {
    */
   static final String ACQUIRE = BUCKETS + """
       local out = {}
-      for i = 1, #ARGV / 4 do
+      for i = 1, (#ARGV - 1) / 4 do
         local rk, tk = KEYS[2 * i - 1], KEYS[2 * i]
-        local rpm, tpm = tonumber(ARGV[4 * i - 3]), tonumber(ARGV[4 * i - 2])
-        local n, want = tonumber(ARGV[4 * i - 1]), tonumber(ARGV[4 * i])
+        local rpm, tpm = tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i - 1])
+        local n, want = tonumber(ARGV[4 * i]), tonumber(ARGV[4 * i + 1])
         local allowed, wait, what, credit = 0, 0, 'ok', 0
         local tokensLeft = true
         if tpm > 0 then
@@ -100,18 +105,21 @@ public final class RedisRateLimiter implements RateLimiter {
       return out
       """;
 
-  /** KEYS: tokens bucket. ARGV: tpm, tokens used. */
+  /** KEYS: tokens bucket. ARGV: the time, tpm, tokens used. */
   static final String CHARGE = BUCKETS + """
-      local val = level(KEYS[1], tonumber(ARGV[1]))
-      redis.call('HSET', KEYS[1], 'v', tostring(val - tonumber(ARGV[2])), 'ts', now)
+      local val = level(KEYS[1], tonumber(ARGV[2]))
+      redis.call('HSET', KEYS[1], 'v', tostring(val - tonumber(ARGV[3])), 'ts', now)
       redis.call('PEXPIRE', KEYS[1], 120000)
       return 1
       """;
 
-  /** Gives unused credit back, never above a full bucket. KEYS: requests bucket. ARGV: rpm, requests to give back. */
+  /**
+   * Gives unused credit back, never above a full bucket. KEYS: requests bucket. ARGV: the time, rpm, requests to give
+   * back.
+   */
   static final String REFUND = BUCKETS + """
-      local cap = tonumber(ARGV[1])
-      local val = math.min(cap, level(KEYS[1], cap) + tonumber(ARGV[2]))
+      local cap = tonumber(ARGV[2])
+      local val = math.min(cap, level(KEYS[1], cap) + tonumber(ARGV[3]))
       redis.call('HSET', KEYS[1], 'v', tostring(val), 'ts', now)
       redis.call('PEXPIRE', KEYS[1], 120000)
       return 1
@@ -127,6 +135,8 @@ public final class RedisRateLimiter implements RateLimiter {
   private final String prefix;
   private final Context context;
   private final long timeoutMs;
+  /** The time for credit, and for the buckets when not Redis's own (null: the system's, and Redis's TIME). */
+  private final LongSupplier clock;
   /** This event loop's prefetched credit (only this limiter's event loop touches it). */
   private final CreditBook credit;
   private List<Pending> queue = new ArrayList<>();
@@ -139,6 +149,13 @@ public final class RedisRateLimiter implements RateLimiter {
    */
   public RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs,
                           double prefetchFraction, long creditTtlMs) {
+    this(vertx, redis, flushMs, prefix, timeoutMs, prefetchFraction, creditTtlMs, null);
+  }
+
+  /** @param clock a test's clock, used for credit and sent to Redis instead of its TIME; null in production */
+  RedisRateLimiter(Vertx vertx, RedisLink redis, long flushMs, String prefix, long timeoutMs,
+                   double prefetchFraction, long creditTtlMs, LongSupplier clock) {
+    this.clock = clock;
     this.timeoutMs = timeoutMs;
     this.credit = new CreditBook(prefetchFraction, creditTtlMs);
     this.vertx = vertx;
@@ -146,6 +163,15 @@ public final class RedisRateLimiter implements RateLimiter {
     this.context = vertx.getOrCreateContext(); // the ingress verticle's event loop: the only caller
     this.redis = redis;
     this.timerId = vertx.setPeriodic(flushMs, id -> flushCharges());
+  }
+
+  private long now() {
+    return clock == null ? System.currentTimeMillis() : clock.getAsLong();
+  }
+
+  /** The time argument of the scripts: -1 lets Redis use its own clock. */
+  private String redisNow() {
+    return clock == null ? "-1" : Long.toString(clock.getAsLong());
   }
 
   String requestsKey(long keyId) {
@@ -159,7 +185,7 @@ public final class RedisRateLimiter implements RateLimiter {
   @Override
   public Future<LimitDecision> acquire(long keyId, int rpm, int tpm) {
     int tokensPerMinute = Math.max(tpm, 0);
-    switch (credit.spend(keyId, rpm, tokensPerMinute, System.currentTimeMillis())) {
+    switch (credit.spend(keyId, rpm, tokensPerMinute, now())) {
       case SPENT_TOP_UP:
         enqueue(new Pending(keyId, rpm, tokensPerMinute, null)); // a top-up in the background, no request waits
         return ALLOWED_NOW;
@@ -193,19 +219,20 @@ public final class RedisRateLimiter implements RateLimiter {
     for (Pending p : batch) {
       byKey.computeIfAbsent(p.keyId(), k -> new ArrayList<>(4)).add(p);
     }
-    String[] args = new String[byKey.size() * 6];
+    String[] args = new String[byKey.size() * 6 + 1];
     int k = 0;
     for (Long keyId : byKey.keySet()) {
       args[k++] = requestsKey(keyId);
       args[k++] = tokensKey(keyId);
     }
+    args[k++] = redisNow();
     for (Map.Entry<Long, List<Pending>> e : byKey.entrySet()) {
       List<Pending> requests = e.getValue();
       Pending last = requests.get(requests.size() - 1); // the newest limits, should a key change within the batch
       args[k++] = Integer.toString(last.rpm());
       args[k++] = Integer.toString(last.tpm());
       args[k++] = Integer.toString(waiting(requests));
-      args[k++] = Integer.toString(credit.wanted(e.getKey(), last.rpm(), last.tpm(), System.currentTimeMillis()));
+      args[k++] = Integer.toString(credit.wanted(e.getKey(), last.rpm(), last.tpm(), now()));
     }
     // one timer per batch, on this event loop (Future.timeout would hand every call to Netty's global thread)
     long timer = vertx.setTimer(timeoutMs, id -> {
@@ -234,7 +261,7 @@ public final class RedisRateLimiter implements RateLimiter {
         }
         Pending last = requests.get(requests.size() - 1);
         credit.granted(e.getKey(), last.rpm(), last.tpm(), r.get(4 * i + 3).toInteger(), "tokens".equals(ranOut),
-            System.currentTimeMillis());
+            now());
         i++;
       }
     });
@@ -275,18 +302,20 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /** Sends the charges gathered since the last flush, and credit that expired, in one pipelined batch. */
   public Future<Void> flushCharges() {
-    credit.expire(System.currentTimeMillis(), false);
+    credit.expire(now(), false);
     Map<Long, int[]> refunds = credit.takeRefunds();
     if (pendingCharges.isEmpty() && refunds.isEmpty()) {
       return Future.succeededFuture();
     }
     List<Request> batch = new ArrayList<>();
     refunds.forEach((keyId, v) ->
-        batch.add(Request.cmd(Command.EVAL).arg(REFUND).arg(1).arg(requestsKey(keyId)).arg(v[0]).arg(v[1])));
+        batch.add(Request.cmd(Command.EVAL).arg(REFUND).arg(1).arg(requestsKey(keyId)).arg(redisNow()).arg(v[0])
+            .arg(v[1])));
     for (Long keyId : List.copyOf(pendingCharges.keySet())) {
       int[] v = pendingCharges.remove(keyId);
       if (v != null) {
-        batch.add(Request.cmd(Command.EVAL).arg(CHARGE).arg(1).arg(tokensKey(keyId)).arg(v[0]).arg(v[1]));
+        batch.add(Request.cmd(Command.EVAL).arg(CHARGE).arg(1).arg(tokensKey(keyId)).arg(redisNow()).arg(v[0])
+            .arg(v[1]));
       }
     }
     return redis.batch(batch).mapEmpty();

@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.LongSupplier;
+
 
 /**
  * Redis limits that survive Redis: when a call fails or is slow, the gateway keeps serving under the configured
@@ -23,7 +25,15 @@ public final class ResilientRateLimiter implements RateLimiter {
   private volatile long downUntil;
   private volatile boolean down;
 
+  private final LongSupplier clock;
+
   public ResilientRateLimiter(RateLimiter shared, LocalRateLimiter local, String onFailure, Counter failures) {
+    this(shared, local, onFailure, failures, System::currentTimeMillis);
+  }
+
+  public ResilientRateLimiter(RateLimiter shared, LocalRateLimiter local, String onFailure, Counter failures,
+                              LongSupplier clock) {
+    this.clock = clock;
     this.shared = shared;
     this.local = local;
     this.onFailure = onFailure;
@@ -32,7 +42,7 @@ public final class ResilientRateLimiter implements RateLimiter {
 
   @Override
   public Future<LimitDecision> acquire(long keyId, int rpm, int tpm) {
-    if (down && System.currentTimeMillis() < downUntil) {
+    if (down && clock.getAsLong() < downUntil) {
       return Future.succeededFuture(fallback(keyId, rpm, tpm));
     }
     Future<LimitDecision> decided = shared.acquire(keyId, rpm, tpm); // the shared limiter applies the timeout itself
@@ -49,7 +59,7 @@ public final class ResilientRateLimiter implements RateLimiter {
         })
         .recover(err -> {
           failures.increment();
-          downUntil = System.currentTimeMillis() + RETRY_AFTER_FAILURE_MS;
+          downUntil = clock.getAsLong() + RETRY_AFTER_FAILURE_MS;
           if (!down) {
             down = true;
             log.warn("Redis rate limiter failed ({}); serving with '{}' limits until it is back", err.getMessage(),

@@ -31,22 +31,24 @@ class FinishTest {
   final LocalRateLimiter limiter = new LocalRateLimiter(millis::get);
   final List<UsageRecord> records = new ArrayList<>();
   final GatewayMeters meters = new GatewayMeters(new SimpleMeterRegistry());
-  final Finish finish = new Finish(watchdog, limiter, records::add, meters, nanos::get);
+  final List<Runnable> later = new ArrayList<>();
+  final Finish finish = new Finish(watchdog, limiter, records::add, meters, nanos::get,
+      (delayMs, action) -> later.add(action));
   final ModelRegistry registry = Stages.registry(1, "m");
 
   final Fake<HttpServerResponse> response = Fake.of(HttpServerResponse.class)
       .on("end", args -> Future.succeededFuture());
   final Fake<HttpConnection> connection = Fake.of(HttpConnection.class);
   boolean bodyEnded = true;
+  Fake<HttpServerRequest> request;
 
   ProxyExchange exchange() {
-    HttpServerRequest request = Fake.of(HttpServerRequest.class)
+    request = Fake.of(HttpServerRequest.class)
         .returns("response", response.get())
         .on("isEnded", args -> bodyEnded)
         .returns("version", HttpVersion.HTTP_1_1)
-        .returns("connection", connection.get())
-        .get();
-    ProxyExchange ex = new ProxyExchange(request, Operation.CHAT, 0);
+        .returns("connection", connection.get());
+    ProxyExchange ex = new ProxyExchange(request.get(), Operation.CHAT, 0);
     meters.inFlight().incrementAndGet(); // as the pipeline does on arrival
     return ex;
   }
@@ -103,7 +105,12 @@ class FinishTest {
     assertThat(records).isEmpty();
     assertThat(meters.unauthorized().count()).isEqualTo(1);
     assertThat(meters.inFlight().get()).isZero();
-    assertThat(connection.calls("close")).isEqualTo(1);
+    assertThat(response.calls("putHeader")).as("Connection: close, content-type").isEqualTo(2);
+    assertThat(request.calls("resume")).as("the rest of the body is discarded as it comes").isEqualTo(1);
+    assertThat(connection.calls("close")).isZero();
+    assertThat(later).hasSize(1);
+    later.get(0).run();
+    assertThat(connection.calls("close")).as("closed after the linger time at most").isEqualTo(1);
   }
 
   @Test

@@ -36,7 +36,7 @@ class RedisRateLimiterTest {
   List<LimitDecision> acquireInOneTurn(int[][] calls) {
     Promise<List<LimitDecision>> done = Promise.promise();
     vertx.getOrCreateContext().runOnContext(v -> {
-      RedisRateLimiter limiter = new RedisRateLimiter(vertx, link, 50, "igw-test-" + UUID.randomUUID(), 2000, 0.01, 1000);
+      RedisRateLimiter limiter = new RedisRateLimiter(vertx, link, 50, "igw-test-" + UUID.randomUUID(), 10_000, 0.01, 1000);
       List<Future<LimitDecision>> all = new ArrayList<>();
       for (int[] c : calls) {
         all.add(limiter.acquire(c[0], c[1], c[2]));
@@ -73,7 +73,7 @@ class RedisRateLimiterTest {
   void aKeyOutOfTokensIsRefusedForTokens() {
     Promise<LimitDecision> done = Promise.promise();
     vertx.getOrCreateContext().runOnContext(v -> {
-      RedisRateLimiter limiter = new RedisRateLimiter(vertx, link, 10, "igw-test-" + UUID.randomUUID(), 2000, 0.01, 1000);
+      RedisRateLimiter limiter = new RedisRateLimiter(vertx, link, 10, "igw-test-" + UUID.randomUUID(), 10_000, 0.01, 1000);
       limiter.acquire(9, 100, 50)
           .compose(first -> {
             limiter.chargeTokens(9, 50, 80);
