@@ -106,6 +106,12 @@ public final class GatewayApp {
    */
   public static Future<GatewayApp> start(GatewayConfig config, AdminKeyPolicy policy,
                                          RouterMount controlPlane) {
+    return start(config, policy, controlPlane, Clock.systemUTC());
+  }
+
+  /** @param clock the wall clock of the components that take one (tests move it instead of sleeping) */
+  public static Future<GatewayApp> start(GatewayConfig config, AdminKeyPolicy policy, RouterMount controlPlane,
+                                         Clock clock) {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = Vertx.builder()
         // epoll on Linux (falls back to NIO elsewhere): fewer system calls per request
@@ -126,7 +132,7 @@ public final class GatewayApp {
     // The result is a promise of no Vert.x context: on failure Vertx is closed, and a future of one of its (then
     // terminated) event loops could never deliver the failure; the caller would wait forever.
     Promise<GatewayApp> result = Promise.promise();
-    start(vertx, prometheus, config, policy, controlPlane).onComplete(ar -> {
+    start(vertx, prometheus, config, policy, controlPlane, clock).onComplete(ar -> {
       if (ar.succeeded()) {
         result.complete(ar.result());
         return;
@@ -146,7 +152,7 @@ public final class GatewayApp {
   }
 
   private static Future<GatewayApp> start(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,
-                                          AdminKeyPolicy policy, RouterMount controlPlane) {
+                                          AdminKeyPolicy policy, RouterMount controlPlane, Clock clock) {
     PassThroughCodec.register(vertx.eventBus(), UsageBatch.class);
     String dataDir = Path.of(config.database().dataDir()).toAbsolutePath().normalize().toString();
     return vertx.fileSystem().mkdirs(dataDir).compose(v -> {
@@ -167,9 +173,9 @@ public final class GatewayApp {
                     config.limits().prefetchFraction(), config.limits().creditTtlMs()),
                 local, config.redis().onFailure(), meters.redisFailures());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
-            new KeyCache(keys), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
+            new KeyCache(keys, 10_000, 30_000, 100, clock::millis), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
             new ReplicaRouter(config.router()), new Announcements(vertx, ANNOUNCEMENT_TIMEOUT_MS),
-            limiters, meters, prometheus);
+            limiters, meters, prometheus, clock);
         return deploy(vertx, services, controlPlane)
             .map(deployed -> new GatewayApp(vertx, services, adminKey.plaintext(), deployed));
       });

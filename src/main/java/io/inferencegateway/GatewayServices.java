@@ -16,6 +16,7 @@ import io.inferencegateway.store.SettingsStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
+import java.time.Clock;
 import java.util.function.Function;
 
 /**
@@ -23,6 +24,7 @@ import java.util.function.Function;
  * The hot-path pieces (key cache, model registry, router) are thread-safe snapshots read by every event loop.
  *
  * @param rateLimiters makes a rate limiter for the calling verticle (each ingress event loop gets its own Redis link)
+ * @param clock the wall clock of the components that take one (the system's; tests move their own)
  */
 public record GatewayServices(
     GatewayConfig config,
@@ -38,5 +40,6 @@ public record GatewayServices(
     Announcements announcements,
     Function<Vertx, RateLimiter> rateLimiters,
     GatewayMeters meters,
-    PrometheusMeterRegistry prometheus) {
+    PrometheusMeterRegistry prometheus,
+    Clock clock) {
 }

@@ -42,7 +42,7 @@ public final class AdminApi {
   static final String OPENAPI_RESOURCE = "/openapi.json";
 
   private final GatewayConfig config;
-  private final LoginThrottle throttle;
+  private volatile LoginThrottle throttle;
   private final Buffer openApi;
   private volatile Sessions.SharedSecret secret;
   /** Checks tokens for {@link #tokenExpiry} (a benign race may make two; they verify alike). */
@@ -50,7 +50,6 @@ public final class AdminApi {
 
   private AdminApi(GatewayConfig config) {
     this.config = config;
-    this.throttle = LoginThrottle.standard(config.console().loginFreeAttempts());
     this.openApi = readOpenApi();
   }
 
@@ -106,10 +105,18 @@ public final class AdminApi {
     return s;
   }
 
+  /** The login throttle, one per process (shared by every event loop), on the gateway's clock. */
+  private synchronized LoginThrottle throttle(GatewayServices services) {
+    if (throttle == null) {
+      throttle = LoginThrottle.standard(config.console().loginFreeAttempts(), services.clock()::millis);
+    }
+    return throttle;
+  }
+
   /** Adds the admin routes to one ingress router (called once per ingress event loop). */
   public void mount(Vertx vertx, Router router, GatewayServices services) {
     AdminContext admin = new AdminContext(vertx, services, config,
-        new Sessions(vertx, secret(services), config.console().sessionTtlMinutes()), throttle);
+        new Sessions(vertx, secret(services), config.console().sessionTtlMinutes()), throttle(services));
     Routes routes = new Routes(router, admin);
 
     LoginHandler login = new LoginHandler(admin);

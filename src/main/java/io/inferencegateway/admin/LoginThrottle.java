@@ -39,8 +39,8 @@ final class LoginThrottle {
     this.clock = clock;
   }
 
-  static LoginThrottle standard(int freeAttempts) {
-    return new LoginThrottle(freeAttempts, 1000, 15 * 60_000, 60 * 60_000, 10_000, System::currentTimeMillis);
+  static LoginThrottle standard(int freeAttempts, LongSupplier clock) {
+    return new LoginThrottle(freeAttempts, 1000, 15 * 60_000, 60 * 60_000, 10_000, clock);
   }
 
   /** Milliseconds the address must still wait before it may try again; 0 if it may try now. */

@@ -6,6 +6,7 @@ import io.inferencegateway.store.ModelRow;
 import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.Http;
+import io.inferencegateway.support.TestClock;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,8 +57,9 @@ class AdminConfigVariantsTest {
   }
 
   @Test
-  void repeatedFailuresFromOneAddressAreSlowedDownUntilASuccess() throws InterruptedException {
-    try (GatewayHarness gw = GatewayHarness.embedded(c -> c.withConsole(new GatewayConfig.Console(60, 2)))) {
+  void repeatedFailuresFromOneAddressAreSlowedDownUntilASuccess() {
+    TestClock clock = new TestClock();
+    try (GatewayHarness gw = GatewayHarness.embedded(c -> c.withConsole(new GatewayConfig.Console(60, 2)), clock)) {
       String good = gw.config.appPassword();
       assertThat(login(gw, "wrong-1").status()).isEqualTo(401);
       assertThat(login(gw, "wrong-2").status()).isEqualTo(401);
@@ -67,13 +70,15 @@ class AdminConfigVariantsTest {
       assertThat(Long.parseLong(blocked.header("retry-after"))).isBetween(1L, 1L);
       assertThat(blocked.json().getString("error")).contains("Too many failed login attempts");
 
-      Thread.sleep(1100);
+      clock.advance(Duration.ofMillis(1000));
       assertThat(login(gw, "wrong-4").status()).isEqualTo(401);
       Http.Response longer = login(gw, good);
       assertThat(longer.status()).isEqualTo(429);
-      assertThat(Long.parseLong(longer.header("retry-after"))).as("the delay doubled").isBetween(1L, 2L);
+      assertThat(Long.parseLong(longer.header("retry-after"))).as("the delay doubled").isEqualTo(2L);
 
-      Thread.sleep(2100);
+      clock.advance(Duration.ofMillis(1999));
+      assertThat(login(gw, good).status()).as("not a millisecond early").isEqualTo(429);
+      clock.advance(Duration.ofMillis(1));
       Http.Response ok = login(gw, good);
       assertThat(ok.status()).isEqualTo(200);
       assertThat(ok.json().getLong("expires_in")).isEqualTo(3600);

@@ -69,6 +69,13 @@ public final class GatewayHarness implements AutoCloseable {
     return start(tweak.apply(baseConfig(null, null)), null, null);
   }
 
+  /** As {@link #embedded(UnaryOperator)}, on a clock the test moves. */
+  public static GatewayHarness embedded(UnaryOperator<GatewayConfig> tweak, java.time.Clock clock) {
+    GatewayConfig config = tweak.apply(baseConfig(null, null));
+    return new GatewayHarness(GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE,
+        ControlPlane.mounter(config), clock).await(), config, null, null);
+  }
+
   /** A gateway on a fresh MariaDB database, optionally with Redis. */
   public static GatewayHarness mariadb(boolean redis, UnaryOperator<GatewayConfig> tweak) {
     Vertx helper = Vertx.vertx();
