@@ -116,7 +116,9 @@ class Servers:
     def java(self, name, args, env=None, heap="512m"):
         out = open(os.path.join(WORK, f"{name}.log"), "w")
         # the flags the README recommends for the gateway: a bounded heap and the throughput collector
-        cmd = ["taskset", "-c", SERVER_CPU, "java", f"-Xmx{heap}", "-XX:+UseParallelGC", "-jar", JAR] + args
+        # BENCH_GATEWAY_OPTS: extra JVM options for the gateway only (e.g. a profiler's -agentpath)
+        extra = os.environ.get("BENCH_GATEWAY_OPTS", "").split() if name == "gateway" else []
+        cmd = ["taskset", "-c", SERVER_CPU, "java", f"-Xmx{heap}", "-XX:+UseParallelGC"] + extra + ["-jar", JAR] + args
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
                              cwd=WORK, preexec_fn=os.setsid)
         self.procs[name] = p

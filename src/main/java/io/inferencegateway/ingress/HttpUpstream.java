@@ -10,6 +10,8 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 
+import java.util.function.LongSupplier;
+
 /**
  * Sends a request to a replica's vLLM server over this event loop's HTTP client: POST of the parsed body to the
  * operation's path. The request joins the {@link Watchdog} once sent. A 5xx answer is drained (so the connection is
@@ -25,8 +27,10 @@ final class HttpUpstream implements RouteAndSend.Upstream {
   private final HttpClient client;
   private final GatewayConfig.Upstream settings;
   private final Watchdog watchdog;
+  private final LongSupplier clockNanos;
 
-  HttpUpstream(HttpClient client, GatewayConfig.Upstream settings, Watchdog watchdog) {
+  HttpUpstream(HttpClient client, GatewayConfig.Upstream settings, Watchdog watchdog, LongSupplier clockNanos) {
+    this.clockNanos = clockNanos;
     this.client = client;
     this.settings = settings;
     this.watchdog = watchdog;
@@ -41,8 +45,7 @@ final class HttpUpstream implements RouteAndSend.Upstream {
         .setPort(target.port())
         .setSsl(target.ssl())
         .setURI(target.uri(ex.op.upstreamPath()))
-        .setConnectTimeout(settings.connectTimeoutMs())
-        .setIdleTimeout(settings.firstByteTimeoutMs())
+        .setConnectTimeout(settings.connectTimeoutMs()) // the wait for a pooled connection; the watchdog does the rest
         .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
         .putHeader(HttpHeaders.ACCEPT, ex.parsed.stream() ? EVENT_STREAM : JSON)
         .putHeader(X_REQUEST_ID, ex.requestId);
@@ -57,6 +60,7 @@ final class HttpUpstream implements RouteAndSend.Upstream {
           return request.send(ex.parsed.upstreamBody());
         })
         .compose(answer -> {
+          ex.lastDataNanos = clockNanos.getAsLong(); // the head came: from now on the idle timeout counts
           if (answer.statusCode() >= 500) {
             return answer.body().transform(ar -> Future.failedFuture(IngressFailure.upstreamError(answer.statusCode())));
           }

@@ -39,6 +39,8 @@ final class ProxyExchange {
   Buffer answerBody;
 
   long ttftNanos = -1;
+  /** When the current attempt's request was sent (for the first-byte watchdog). */
+  long sentNanos;
   /** When the last byte came from upstream (for the idle watchdog); 0 before the answer started. */
   long lastDataNanos;
 

@@ -45,23 +45,59 @@ final class ReadBody {
       }
     }
     if (ended) {
-      return Future.succeededFuture(Buffer.buffer());
+      return Future.succeededFuture(Buffer.buffer(0));
     }
     Promise<Buffer> promise = Promise.promise();
-    Buffer buffer = Buffer.buffer(declared < 0 ? 1024 : (int) Math.max(declared, 0));
+    Body read = new Body(declared);
     body.handler(chunk -> {
       if (promise.future().isComplete()) {
         return;
       }
-      if (buffer.length() + chunk.length() > maxBytes) {
+      if (read.length() + chunk.length() > maxBytes) {
         promise.tryFail(IngressFailure.tooLarge(maxBytes));
         return;
       }
-      buffer.appendBuffer(chunk);
+      read.add(chunk);
     });
-    body.endHandler(v -> promise.tryComplete(buffer));
+    body.endHandler(v -> promise.tryComplete(read.whole()));
     body.exceptionHandler(promise::tryFail);
     body.resume();
     return promise.future();
+  }
+
+  /**
+   * A body as it arrives. A body that comes in one piece (most do) is kept as that piece, uncopied; a longer one is
+   * joined into a buffer that grows with what arrived, never reserved ahead from what the client announced.
+   */
+  private static final class Body {
+    private static final int MAX_RESERVE = 64 * 1024;
+    private final long declared;
+    private Buffer single;
+    private Buffer joined;
+
+    Body(long declared) {
+      this.declared = declared;
+    }
+
+    int length() {
+      return joined != null ? joined.length() : single != null ? single.length() : 0;
+    }
+
+    void add(Buffer chunk) {
+      if (joined == null && single == null) {
+        single = chunk;
+        return;
+      }
+      if (joined == null) {
+        long expected = Math.max(declared, (long) single.length() + chunk.length());
+        joined = Buffer.buffer((int) Math.min(expected, MAX_RESERVE)).appendBuffer(single);
+        single = null;
+      }
+      joined.appendBuffer(chunk);
+    }
+
+    Buffer whole() {
+      return joined != null ? joined : single != null ? single : Buffer.buffer(0);
+    }
   }
 }

@@ -49,13 +49,15 @@ final class RequestPipeline {
     GatewayConfig config = services.config();
     this.services = services;
     this.clockNanos = clockNanos;
-    this.watchdog = new Watchdog(config.upstream().totalTimeoutMs(), config.upstream().idleTimeoutMs(), clockNanos);
+    GatewayConfig.Upstream upstream = config.upstream();
+    this.watchdog = new Watchdog(upstream.totalTimeoutMs(), upstream.firstByteTimeoutMs(), upstream.idleTimeoutMs(),
+        clockNanos);
     this.authenticate = new Authenticate(services.keyCache());
     this.readBody = new ReadBody(config.http().maxBodyBytes());
     this.parse = new ParseRequest(services.registry(), config.router().affinityPrefixChars(),
         config.usage().storeContent(), config.usage().contentMaxChars());
     this.admit = new Admit(limiter);
-    this.routeAndSend = new RouteAndSend(services.router(), new HttpUpstream(client, config.upstream(), watchdog),
+    this.routeAndSend = new RouteAndSend(services.router(), new HttpUpstream(client, upstream, watchdog, clockNanos),
         config.router().maxAttempts(), services.meters(), clockMs);
     this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs);
     this.finish = new Finish(watchdog, limiter, usage::add, services.meters(), clockNanos,

@@ -8,25 +8,31 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
 /**
- * The timers of the requests of one event loop that are talking to a replica: a request over its total time, or whose
- * answer went quiet for longer than the idle timeout, has its upstream request reset (the pipeline then ends it as a
- * timeout). One sweep a second for all of them instead of timers per request; Vert.x's own request idle timeout covers
- * the wait for the response head (connect and first byte).
+ * The timers of the requests of one event loop that are talking to a replica: a request over its total time, whose
+ * replica sent no answer within the first-byte timeout, or whose answer went quiet for longer than the idle timeout,
+ * has its upstream request reset (the pipeline then ends it as a timeout, or tries another replica). One sweep a
+ * second for all of them instead of two timers per request (a timer is set and cancelled on each), so a timeout
+ * fires up to a second late.
  */
 final class Watchdog {
 
   private final Set<ProxyExchange> watched = new HashSet<>();
   private final long totalTimeoutNanos;
+  private final long firstByteTimeoutNanos;
   private final long idleTimeoutNanos;
   private final LongSupplier clockNanos;
 
-  Watchdog(long totalTimeoutMs, long idleTimeoutMs, LongSupplier clockNanos) {
+  Watchdog(long totalTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs, LongSupplier clockNanos) {
     this.totalTimeoutNanos = totalTimeoutMs * 1_000_000;
+    this.firstByteTimeoutNanos = firstByteTimeoutMs * 1_000_000;
     this.idleTimeoutNanos = idleTimeoutMs * 1_000_000;
     this.clockNanos = clockNanos;
   }
 
+  /** The exchange's upstream request is being sent now: its first-byte timer starts. */
   void watch(ProxyExchange ex) {
+    ex.sentNanos = clockNanos.getAsLong();
+    ex.lastDataNanos = 0;
     watched.add(ex);
   }
 
@@ -63,6 +69,9 @@ final class Watchdog {
   private String why(ProxyExchange ex, long now) {
     if (now - ex.startNanos > totalTimeoutNanos) {
       return "total request time exceeded";
+    }
+    if (ex.lastDataNanos == 0 && now - ex.sentNanos > firstByteTimeoutNanos) {
+      return "no answer from the model server within " + (firstByteTimeoutNanos / 1_000_000) + " ms";
     }
     if (ex.lastDataNanos > 0 && now - ex.lastDataNanos > idleTimeoutNanos) {
       return "no data from the model server for " + (idleTimeoutNanos / 1_000_000) + " ms";

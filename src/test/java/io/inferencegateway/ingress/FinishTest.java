@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FinishTest {
 
   final AtomicLong nanos = new AtomicLong(0);
-  final Watchdog watchdog = new Watchdog(60_000, 60_000, nanos::get);
+  final Watchdog watchdog = new Watchdog(60_000, 60_000, 60_000, nanos::get);
   final AtomicLong millis = new AtomicLong(1_000_000);
   final LocalRateLimiter limiter = new LocalRateLimiter(millis::get);
   final List<UsageRecord> records = new ArrayList<>();
