@@ -10,6 +10,7 @@ import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.Http;
+import io.inferencegateway.support.Poll;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -200,15 +202,11 @@ abstract class AdminApiContract {
   }
 
   JsonObject awaitProvisioning(long replicaId, String action) throws InterruptedException {
-    for (int i = 0; i < 200; i++) {
-      for (JsonObject e : provisioning) {
-        if (e.getLong("replica_id") == replicaId && action.equals(e.getString("action"))) {
-          return e;
-        }
-      }
-      Thread.sleep(25);
-    }
-    throw new AssertionError("no provisioning event " + action + " for replica " + replicaId + ": " + provisioning);
+    return Poll.value("provisioning event " + action + " for replica " + replicaId, Duration.ofSeconds(5),
+        () -> provisioning.stream()
+            .filter(e -> e.getLong("replica_id") == replicaId && action.equals(e.getString("action")))
+            .findFirst().orElse(null),
+        e -> e != null);
   }
 
   // ---- authentication
@@ -886,10 +884,8 @@ abstract class AdminApiContract {
     assertThat(chat(unused.getString("api_key"), model).status()).isEqualTo(401);
 
     awaitUsageRows(before + 1);
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (!gw.app.services().apiKeys().hasUsage(fresh.getLong("id")).await() && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
+    Poll.until("the key's usage is recorded", Duration.ofSeconds(20),
+        () -> gw.app.services().apiKeys().hasUsage(fresh.getLong("id")).await());
     assertThat(post("/api/v1/delete_api_key", new JsonObject().put("user_id", "prop").put("api_key_id", fresh.getLong("id")))
         .json().getString("message")).isEqualTo("API key disabled successfully");
     Http.Response refused = chat(fresh.getString("api_key"), model);
@@ -941,18 +937,11 @@ abstract class AdminApiContract {
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.json().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content")).isNotBlank();
     // Monitoring: the usage row, newest first
-    JsonObject row = null;
-    for (int i = 0; i < 400 && row == null; i++) {
-      for (Object o : tableRows("metrics", "?limit=50")) {
-        if (((JsonObject) o).getLong("api_key_id") != null && ((JsonObject) o).getLong("api_key_id") == keyId) {
-          row = (JsonObject) o;
-        }
-      }
-      if (row == null) {
-        Thread.sleep(50);
-      }
-    }
-    assertThat(row).as("the request's usage row").isNotNull();
+    JsonObject row = Poll.value("the request's usage row", Duration.ofSeconds(20),
+        () -> tableRows("metrics", "?limit=50").stream().map(JsonObject.class::cast)
+            .filter(o -> o.getLong("api_key_id") != null && o.getLong("api_key_id") == keyId)
+            .reduce((first, second) -> second).orElse(null),
+        r -> r != null);
     assertThat(row.getString("model")).isEqualTo(model);
     assertThat(row.getInteger("status")).isEqualTo(200);
     assertThat(row.getInteger("completion_tokens")).isEqualTo(4);

@@ -1,5 +1,6 @@
 package io.inferencegateway.backup;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.store.DatabaseUrl;
@@ -58,10 +59,8 @@ class BackupJobTest {
       gw.app.vertx().deployVerticle(new BackupVerticle(gw.app.services().database(), config,
           gw.app.services().prometheus(), clock)).await();
 
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (metric(http, gw, "gateway_backup_failures_total") < 1 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(100);
-      }
+      Poll.until("a failed backup counted", Duration.ofSeconds(60),
+          () -> metric(http, gw, "gateway_backup_failures_total") >= 1);
       assertThat(metric(http, gw, "gateway_backup_failures_total")).as("the first attempt failed").isGreaterThanOrEqualTo(1);
       Http.Response served = http.post(gw.baseUrl + "/v1/chat/completions", key.plaintext(), chat);
       assertThat(served.status()).as("the gateway serves on").isEqualTo(200);
@@ -69,16 +68,9 @@ class BackupJobTest {
           .isEqualTo(503);
 
       proxy.start();
-      JsonObject list = null;
-      deadline = System.currentTimeMillis() + 90_000;
-      while (System.currentTimeMillis() < deadline) {
-        Http.Response r = http.get(gw.baseUrl + "/api/v1/backups", ADMIN);
-        if (r.status() == 200 && r.json().getValue("last_success") != null) {
-          list = r.json();
-          break;
-        }
-        Thread.sleep(200);
-      }
+      JsonObject list = Poll.value("a retry succeeded once the database was back", Duration.ofSeconds(90),
+          () -> http.get(gw.baseUrl + "/api/v1/backups", ADMIN),
+          r -> r.status() == 200 && r.json().getValue("last_success") != null).json();
       assertThat(list).as("a retry succeeded once the database was back").isNotNull();
       List<JsonObject> attempts = list.getJsonArray("data").stream().map(JsonObject.class::cast).toList();
       JsonObject success = list.getJsonObject("last_success");

@@ -1,5 +1,6 @@
 package io.inferencegateway.hyperstack;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.support.FakeHyperstack;
 import io.inferencegateway.support.TestServices;
@@ -77,12 +78,8 @@ class HyperstackClientTest {
         .containsEntry("remote_ip_prefix", "203.0.113.7/32").containsEntry("port_range_min", 8000);
     assertThat(body.getString("user_data")).startsWith("#cloud-config\n").contains("vllm/vllm-openai --model m");
 
-    long deadline = System.currentTimeMillis() + 10_000;
-    Vm vm = created;
-    while (vm.floatingIp() == null && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-      vm = await(() -> client.getVm(created.id()));
-    }
+    Vm vm = Poll.value("the VM gets its floating IP", java.time.Duration.ofSeconds(10),
+        () -> await(() -> client.getVm(created.id())), v -> v.floatingIp() != null);
     assertThat(vm.status()).isEqualTo(Vm.ACTIVE);
     assertThat(vm.floatingIp()).isEqualTo("127.0.0.1");
     assertThat(vm.fixedIp()).startsWith("10.0.0.");

@@ -1,5 +1,6 @@
 package io.inferencegateway.hyperstack;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.support.FakeHyperstack;
@@ -96,13 +97,8 @@ class ProvisioningAdminApiTest {
   }
 
   static JsonObject awaitListedOutcome(long modelId, long replicaId) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 30_000;
-    JsonObject r = listed(modelId, replicaId);
-    while (r != null && ReplicaRow.PENDING.equals(r.getString("vm_status")) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-      r = listed(modelId, replicaId);
-    }
-    return r;
+    return Poll.value("replica " + replicaId + " leaves PENDING", java.time.Duration.ofSeconds(30),
+        () -> listed(modelId, replicaId), r -> r == null || !ReplicaRow.PENDING.equals(r.getString("vm_status")));
   }
 
   @Test

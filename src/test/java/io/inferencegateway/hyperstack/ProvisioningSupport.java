@@ -10,6 +10,7 @@ import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.store.SecurityRuleRow;
 import io.inferencegateway.support.FakeHyperstack;
 import io.inferencegateway.support.GatewayHarness;
+import io.inferencegateway.support.Poll;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -90,24 +91,12 @@ final class ProvisioningSupport {
 
   static ReplicaRow awaitRow(GatewayHarness gw, long id, long timeoutMs, Predicate<ReplicaRow> done)
       throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    ReplicaRow row = replica(gw, id);
-    while (row != null && !done.test(row) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-      row = replica(gw, id);
-    }
-    return row;
+    return Poll.value("replica " + id, java.time.Duration.ofMillis(timeoutMs), () -> replica(gw, id),
+        row -> row == null || done.test(row));
   }
 
   static boolean eventually(long timeoutMs, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        return false;
-      }
-      Thread.sleep(50);
-    }
-    return true;
+    return Poll.within(java.time.Duration.ofMillis(timeoutMs), condition);
   }
 
   /** Collects the progress events (messages with a {@code phase}) published on the gateway's event bus. */

@@ -1,5 +1,6 @@
 package io.inferencegateway.ingress;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.Http;
@@ -56,19 +57,14 @@ class ClientDisconnectTest {
             }))).await();
 
         // the simulator sees its client (the gateway) go away
-        for (int i = 0; i < 100 && sim.cancelled() == 0; i++) {
-          Thread.sleep(20);
-        }
+        Poll.until("the simulator sees the gateway go away", java.time.Duration.ofSeconds(5),
+            () -> sim.cancelled() > 0);
         assertThat(sim.cancelled()).isEqualTo(1);
 
-        Row row = null;
-        for (int i = 0; i < 100 && row == null; i++) {
-          var rows = gw.app.services().database().pool()
-              .preparedQuery("SELECT * FROM metrics WHERE request_id = ?").execute(Tuple.of(requestId.get())).await();
-          row = rows.size() == 1 ? rows.iterator().next() : null;
-          Thread.sleep(20);
-        }
-        assertThat(row).isNotNull();
+        Row row = Poll.value("the usage row", java.time.Duration.ofSeconds(5),
+            () -> gw.app.services().database().pool()
+                .preparedQuery("SELECT * FROM metrics WHERE request_id = ?").execute(Tuple.of(requestId.get())).await(),
+            rows -> rows.size() == 1).iterator().next();
         assertThat(row.getInteger("status")).isEqualTo(499);
         assertThat(row.getInteger("completion_tokens")).isBetween(3, 99);
         assertThat(row.getString("error")).contains("client closed");

@@ -1,5 +1,6 @@
 package io.inferencegateway.ingress;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.store.ModelRow;
 import io.inferencegateway.support.GatewayHarness;
@@ -60,15 +61,10 @@ class IngressTest {
   }
 
   Row usageRow(String requestId) throws InterruptedException {
-    for (int i = 0; i < 100; i++) {
-      var rows = gw.app.services().database().pool()
-          .preparedQuery("SELECT * FROM metrics WHERE request_id = ?").execute(Tuple.of(requestId)).await();
-      if (rows.size() == 1) {
-        return rows.iterator().next();
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no usage row for " + requestId);
+    return Poll.value("the usage row of " + requestId, java.time.Duration.ofSeconds(10),
+        () -> gw.app.services().database().pool()
+            .preparedQuery("SELECT * FROM metrics WHERE request_id = ?").execute(Tuple.of(requestId)).await(),
+        rows -> rows.size() == 1).iterator().next();
   }
 
   @Test
@@ -328,11 +324,9 @@ class IngressTest {
   void prometheusEndpointCountsRequests() throws InterruptedException {
     var key = gw.key("ola");
     http.post(gw.baseUrl + "/v1/chat/completions", key.plaintext(), chat(MODEL, false));
-    String text = "";
-    for (int i = 0; i < 50 && !text.contains("gateway_requests_total{model=\"" + MODEL + "\",status=\"200\"}"); i++) {
-      Thread.sleep(50);
-      text = http.get(gw.baseUrl + "/metrics", null).body().toString();
-    }
+    String text = Poll.value("the request counted in /metrics", java.time.Duration.ofSeconds(5),
+        () -> http.get(gw.baseUrl + "/metrics", null).body().toString(),
+        t -> t.contains("gateway_requests_total{model=\"" + MODEL + "\",status=\"200\"}"));
     assertThat(text).contains("gateway_requests_total{model=\"" + MODEL + "\",status=\"200\"}");
     assertThat(text).contains("gateway_tokens_total{model=\"" + MODEL + "\",type=\"completion\"}");
     assertThat(text).contains("gateway_upstream_latency_seconds_bucket");

@@ -1,5 +1,6 @@
 package io.inferencegateway.ingress;
 
+import io.inferencegateway.support.Poll;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
@@ -55,16 +56,10 @@ class OpenAiSdkThroughGatewayTest {
   }
 
   RowSet<Row> rowsOfKey(long keyId, int expected) throws InterruptedException {
-    RowSet<Row> rows = null;
-    for (int i = 0; i < 100; i++) {
-      rows = gw.app.services().database().pool()
-          .preparedQuery("SELECT * FROM metrics WHERE api_key_id = ? ORDER BY id").execute(Tuple.of(keyId)).await();
-      if (rows.size() >= expected) {
-        return rows;
-      }
-      Thread.sleep(50);
-    }
-    return rows;
+    return Poll.value(expected + " usage rows of key " + keyId, Duration.ofSeconds(10),
+        () -> gw.app.services().database().pool()
+            .preparedQuery("SELECT * FROM metrics WHERE api_key_id = ? ORDER BY id").execute(Tuple.of(keyId)).await(),
+        rows -> rows.size() >= expected);
   }
 
   @Test

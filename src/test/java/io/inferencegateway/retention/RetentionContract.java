@@ -1,5 +1,6 @@
 package io.inferencegateway.retention;
 
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.metrics.UsageRecord;
 import io.inferencegateway.store.Database;
@@ -331,13 +332,8 @@ abstract class RetentionContract {
     }
     Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(now, slot.minusSeconds(1)));
     vertx.deployVerticle(new RetentionVerticle(db, settings(1000), gw.app.services().prometheus(), clock)).await();
-    long deadline = System.currentTimeMillis() + 30_000;
-    while (count("SELECT COUNT(*) FROM metrics_rollups") < 2 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-    }
-    while (count("SELECT COUNT(*) FROM metrics") > 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-    }
+    Poll.until("the scheduled run rolled up and deleted the old rows", Duration.ofSeconds(30),
+        () -> count("SELECT COUNT(*) FROM metrics_rollups") >= 2 && count("SELECT COUNT(*) FROM metrics") == 0);
     assertThat(count("SELECT COUNT(*) FROM metrics")).isZero();
     assertSame(stored("none"), expected(old, r -> keyOf(hourOf(r))));
     String metrics = http.get(gw.baseUrl + "/metrics", null).body().toString();

@@ -1,5 +1,6 @@
 package io.inferencegateway.scheduler;
 
+import io.inferencegateway.support.Poll;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
@@ -69,10 +70,7 @@ class CronScheduleTest {
     List<Instant> runs = new CopyOnWriteArrayList<>();
     CronTimer timer = new CronTimer(vertx, cron("0 3 * * *"), clock, runs::add);
     vertx.runOnContext(v -> timer.start());
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (runs.isEmpty() && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    Poll.until("the timer fires", Duration.ofSeconds(10), () -> !runs.isEmpty());
     assertThat(runs).containsExactly(slot);
     assertThat(timer.nextRun()).isEqualTo(slot.plus(Duration.ofDays(1)));
     Thread.sleep(500);

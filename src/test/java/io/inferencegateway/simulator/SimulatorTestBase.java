@@ -129,17 +129,6 @@ abstract class SimulatorTestBase {
   }
 
   static void awaitCondition(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    io.inferencegateway.support.Poll.until(what, java.time.Duration.ofSeconds(30), condition);
   }
 }

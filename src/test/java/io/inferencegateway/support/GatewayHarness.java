@@ -144,17 +144,9 @@ public final class GatewayHarness implements AutoCloseable {
   }
 
   /** Waits until the metrics table holds at least {@code n} rows, or the timeout passes; returns the count. */
-  public long awaitUsageRows(long n, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    long count = 0;
-    while (System.currentTimeMillis() < deadline) {
-      count = app.services().metricsStore().count().await();
-      if (count >= n) {
-        return count;
-      }
-      Thread.sleep(50);
-    }
-    return count;
+  public long awaitUsageRows(long n, long timeoutMs) {
+    return Poll.value(n + " usage rows", java.time.Duration.ofMillis(timeoutMs),
+        () -> app.services().metricsStore().count().await(), count -> count >= n);
   }
 
   @Override

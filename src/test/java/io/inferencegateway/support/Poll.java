@@ -20,6 +20,16 @@ public final class Poll {
     value(what, timeout, () -> condition.getAsBoolean(), ok -> ok);
   }
 
+  /** Whether {@code condition} comes to hold within {@code timeout}; for tests that assert on the answer. */
+  public static boolean within(Duration timeout, BooleanSupplier condition) {
+    try {
+      until("condition", timeout, condition);
+      return true;
+    } catch (AssertionError timedOut) {
+      return false;
+    }
+  }
+
   /**
    * Reads {@code read} until {@code done} accepts its value, and returns that value; fails with {@code what} and the
    * last value after {@code timeout}.
