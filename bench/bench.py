@@ -206,6 +206,8 @@ def write_gateway_config():
     conf = json.load(open(os.path.join(ROOT, "conf", "config.json")))
     conf["http"]["instances"] = 1            # one core for the servers: one event loop
     conf["upstream"]["maxConnectionsPerReplica"] = 20000
+    # wrk and the slow-stream clients all come from 127.0.0.1: no per-address connection limit
+    conf["http"]["maxConnectionsPerAddress"] = 0
     conf["redis"]["keyPrefix"] = "igw-bench-" + secrets.token_hex(4)
     with open(os.path.join(WORK, "gateway.json"), "w") as f:
         json.dump(conf, f, indent=2)

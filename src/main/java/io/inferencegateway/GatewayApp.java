@@ -11,6 +11,7 @@ import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
 import io.inferencegateway.ingress.IngressVerticle;
 import io.inferencegateway.ingress.RouterMount;
+import io.inferencegateway.ingress.ServerTls;
 import io.inferencegateway.limits.LocalRateLimiter;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.limits.RedisLink;
@@ -188,19 +189,28 @@ public final class GatewayApp {
     String spoolDir = Path.of(c.database().dataDir()).toAbsolutePath().normalize().resolve("usage-spool").toString();
     IngressVerticle[] first = new IngressVerticle[1];
     String[] ingressId = new String[1];
-    return Future.all(
+    ServerTls[] tls = new ServerTls[1];
+    Future<ServerTls> loadTls = c.http().tls().enabled() ? ServerTls.load(vertx, c.http().tls())
+        : Future.succeededFuture();
+    return loadTls.onSuccess(t -> tls[0] = t).compose(t -> Future.all(
             vertx.deployVerticle(new KeyCacheVerticle(s.keyCache(), s.apiKeys(), s.announcements())),
             vertx.deployVerticle(new ModelRegistryVerticle(s.registry(), s.meters(), s.announcements())),
-            vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir)))
+            vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir))))
         .compose(v -> vertx.deployVerticle(() -> {
-          IngressVerticle ingress = new IngressVerticle(s, controlPlane);
+          IngressVerticle ingress = new IngressVerticle(s, controlPlane, tls[0]);
           if (first[0] == null) {
             first[0] = ingress;
           }
           return ingress;
         }, new DeploymentOptions().setInstances(instances)))
-        .onSuccess(id -> ingressId[0] = id)
-        .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router())))
+        .onSuccess(id -> {
+          ingressId[0] = id;
+          if (tls[0] != null) {
+            tls[0].watch(); // renewed certificate files are served from then on
+          }
+        })
+        .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router(),
+            c.upstream().caFile())))
         .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.announcements(), c.hyperstack())))
         // periodic jobs (on a cluster: the leader's); both harmless if run twice
         .compose(v -> vertx.deployVerticle(new BackupVerticle(s.database(), c, s.prometheus(), Clock.systemUTC())))

@@ -4,6 +4,7 @@ import io.inferencegateway.auth.AdminAuth;
 import io.inferencegateway.auth.KeyCache;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.ingress.ClientLimits;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
 import io.inferencegateway.routing.ModelRegistry;
@@ -25,6 +26,7 @@ import java.util.function.Function;
  *
  * @param rateLimiters makes a rate limiter for the calling verticle (each ingress event loop gets its own Redis link)
  * @param clock the wall clock of the components that take one (the system's; tests move their own)
+ * @param clientLimits the request body budget and connection limits shared by every ingress event loop
  */
 public record GatewayServices(
     GatewayConfig config,
@@ -41,5 +43,15 @@ public record GatewayServices(
     Function<Vertx, RateLimiter> rateLimiters,
     GatewayMeters meters,
     PrometheusMeterRegistry prometheus,
-    Clock clock) {
+    Clock clock,
+    ClientLimits clientLimits) {
+
+  public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,
+                         MetricsStore metricsStore, SettingsStore settings, KeyCache keyCache, AdminAuth adminAuth,
+                         ModelRegistry registry, ReplicaRouter router, Announcements announcements,
+                         Function<Vertx, RateLimiter> rateLimiters, GatewayMeters meters,
+                         PrometheusMeterRegistry prometheus, Clock clock) {
+    this(config, database, apiKeys, models, metricsStore, settings, keyCache, adminAuth, registry, router, announcements,
+        rateLimiters, meters, prometheus, clock, new ClientLimits(config.http().clients(), prometheus));
+  }
 }

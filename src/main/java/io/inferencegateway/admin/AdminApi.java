@@ -7,10 +7,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.Promise;
+import io.inferencegateway.ingress.ClientLimits;
+import io.inferencegateway.ingress.IngressFailure;
+import io.inferencegateway.ingress.ReadBody;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,9 +31,11 @@ import java.util.regex.Pattern;
  * replicas, raw tables, plus console login, usage series, backups and the OpenAPI description. Mounted on every ingress
  * router (after the OpenAI routes, which keep their own handling; no BodyHandler ever runs on those).
  *
- * <p>Every admin route needs the admin key or a console session token ({@link AdminContext#authenticate}); bodies
- * are buffered by vertx-web's BodyHandler (which vertx-web places before any other handler), at most
- * {@value #BODY_LIMIT} bytes; credentials are checked before the body is looked at. Failures of any
+ * <p>Every admin route needs the admin key or a console session token ({@link AdminContext#authenticate}), checked
+ * with the request paused, before a byte of its body is read; bodies (at most {@value #BODY_LIMIT} bytes, a login's
+ * {@value #LOGIN_BODY_LIMIT}) are then read into buffers that grow as data arrives, out of the gateway's request body
+ * budget ({@code http.bodyBudgetBytes}, shared with the OpenAI routes). A refused request whose body is still coming
+ * gets its answer at once and its connection closed. Failures of any
  * admin route reach one failure handler ({@link AdminErrors}). Unknown paths under {@code /api/v1} answer 404 and
  * known paths with another method 405, both in the toolkit's {@code {"error": ...}} shape.
  */
@@ -37,6 +43,10 @@ public final class AdminApi {
 
   public static final String PREFIX = "/api/v1";
   public static final long BODY_LIMIT = 1024 * 1024;
+  /** A login body holds a password: read before any credential is known, so kept small. */
+  public static final long LOGIN_BODY_LIMIT = 16 * 1024;
+  /** Where a route's body is kept in its routing context (see {@link AdminContext#body}). */
+  static final String BODY = "admin.body";
   /** Route metadata naming the OpenAPI path an admin route implements (regex routes have no plain path). */
   public static final String OPENAPI_PATH = "openapi.path";
   static final String OPENAPI_RESOURCE = "/openapi.json";
@@ -169,7 +179,6 @@ public final class AdminApi {
 
     private final Router router;
     private final AdminContext admin;
-    private final BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT).setHandleFileUploads(false);
     private final List<Known> known = new ArrayList<>();
 
     Routes(Router router, AdminContext admin) {
@@ -186,17 +195,55 @@ public final class AdminApi {
       Pattern pattern = Pattern.compile(Pattern.quote(PREFIX) + regex);
       known.add(new Known(method, pattern));
       Route route = router.routeWithRegex(method, pattern.pattern()).putMetadata(OPENAPI_PATH, PREFIX + docPath);
-      // vertx-web's order: the body handler comes first (a declared length over the limit is refused unread)
-      if (withBody) {
-        route.handler(body);
-      }
+      // credentials first, with the body unread (paused); a public route with a body (login) reads a small one
       if (access == Access.ADMIN) {
         route.handler(this::authenticate);
       }
-      route.handler(ctx -> run(ctx, action));
+      if (withBody) {
+        long limit = access == Access.PUBLIC ? LOGIN_BODY_LIMIT : BODY_LIMIT;
+        route.handler(ctx -> readBody(ctx, limit, action));
+      } else {
+        route.handler(ctx -> run(ctx, action));
+      }
+    }
+
+    /**
+     * Reads the body (within {@code limit} and the gateway's body budget), then runs the action, which parses it at
+     * once; its bytes go back to the budget when the action returns (or the read fails).
+     */
+    private void readBody(RoutingContext ctx, long limit, Function<RoutingContext, Future<?>> action) {
+      HttpServerRequest req = ctx.request();
+      ClientLimits budget = admin.services.clientLimits();
+      long[] reserved = {0};
+      Runnable release = () -> {
+        budget.release(ClientLimits.ADMIN, reserved[0]);
+        reserved[0] = 0;
+      };
+      ctx.addEndHandler(ar -> release.run()); // also when the read never ends (deadline, connection gone)
+      ReadBody.read(req, req.isEnded(), req.getHeader(HttpHeaders.CONTENT_LENGTH), limit, bytes -> {
+        if (!budget.reserve(ClientLimits.ADMIN, bytes)) {
+          return false;
+        }
+        reserved[0] += bytes;
+        return true;
+      }, Promise.promise()).onComplete(ar -> {
+        if (ar.failed()) {
+          release.run();
+          ctx.fail(ar.cause() instanceof IngressFailure f ? AdminFailure.from(f) : ar.cause());
+          return;
+        }
+        ctx.put(BODY, ar.result());
+        try {
+          run(ctx, action);
+        } finally {
+          ctx.remove(BODY);
+          release.run();
+        }
+      });
     }
 
     private void authenticate(RoutingContext ctx) {
+      ctx.request().pause(); // not a byte of a body is read before the credentials are known
       admin.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).onComplete(ar -> {
         if (ar.succeeded()) {
           ctx.put("admin.principal", ar.result());

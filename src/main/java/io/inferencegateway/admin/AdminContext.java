@@ -57,7 +57,8 @@ final class AdminContext {
 
   /** Parses the body as one JSON object and opens a reader on the given fields. */
   static JsonInput body(RoutingContext ctx, FieldErrors errors, String... fields) {
-    return new JsonInput(JsonInput.parseObject(ctx.body().buffer()), errors, fields);
+    io.vertx.core.buffer.Buffer body = ctx.get(AdminApi.BODY);
+    return new JsonInput(JsonInput.parseObject(body), errors, fields);
   }
 
   static Future<Void> json(RoutingContext ctx, int status, Object body) {

@@ -27,9 +27,6 @@ final class AdminErrors {
     if (err instanceof AdminFailure f) {
       return f;
     }
-    if (err == null && statusCode == 413) {
-      return AdminFailure.error(413, "Request body is larger than the limit of " + AdminApi.BODY_LIMIT + " bytes.");
-    }
     if (err == null && statusCode >= 400 && statusCode < 500) {
       return AdminFailure.error(statusCode, HttpResponseStatus.valueOf(statusCode).reasonPhrase());
     }
@@ -68,6 +65,12 @@ final class AdminErrors {
     if (f.retryAfterSeconds() > 0) {
       response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(f.retryAfterSeconds()));
     }
-    response.end(f.body().toBuffer());
+    // a body still coming (refused before it was read): answered at once, the rest discarded, the connection closed
+    boolean bodyPending = io.inferencegateway.ingress.PendingBody.beforeAnswer(ctx.request());
+    io.vertx.core.Future<Void> sent = response.end(f.body().toBuffer());
+    if (bodyPending) {
+      io.inferencegateway.ingress.PendingBody.closeAfter(ctx.request(), sent,
+          (delayMs, action) -> ctx.vertx().setTimer(delayMs, id -> action.run()));
+    }
   }
 }

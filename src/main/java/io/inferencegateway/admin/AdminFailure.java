@@ -55,6 +55,11 @@ public final class AdminFailure extends RuntimeException {
     return new AdminFailure(429, new JsonObject().put("error", message), Math.max(1, retryAfterSeconds));
   }
 
+  /** A refusal of the body reader (400, 408, 413, 503) in the toolkit's shape. */
+  static AdminFailure from(io.inferencegateway.ingress.IngressFailure f) {
+    return new AdminFailure(f.status(), new JsonObject().put("error", f.getMessage()), f.retryAfterSeconds());
+  }
+
   public int status() {
     return status;
   }

@@ -25,7 +25,72 @@ public record GatewayConfig(
     Backup backup,
     Retention retention) {
 
-  public record Http(String host, int port, int instances, long maxBodyBytes) {}
+  /**
+   * The HTTP server clients talk to (OpenAI API, admin API, console, {@code /metrics}).
+   *
+   * @param clients what one client, and all of them together, may hold before being served
+   * @param tls TLS on the port ({@link Tls#enabled()}), with the certificate reloaded when its files change
+   */
+  public record Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls) {
+
+    public Http(String host, int port, int instances, long maxBodyBytes) {
+      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF);
+    }
+
+    public Http withPort(int port) {
+      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+    }
+
+    public Http withClients(Clients clients) {
+      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+    }
+
+    public Http withTls(Tls tls) {
+      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+    }
+  }
+
+  /**
+   * Limits on clients, so that no one (authenticated or not) can make the gateway hold much on their behalf.
+   *
+   * @param bodyBudgetBytes request bodies being read or held by requests in progress, all clients together; beyond it
+   *     requests get 503 {@code server_busy} with Retry-After
+   * @param bodyBudgetPerKeyBytes the most of that budget the requests of one API key (or the admin API) may hold, so
+   *     that one key sending slowly cannot starve the others
+   * @param requestDeadlineMs a request's head (from the connection's opening, for its first request) and body must
+   *     have arrived within this, else 408 and the connection is closed
+   * @param idleTimeoutMs a client connection with no byte either way for this long is closed (0: never)
+   * @param maxConnections client connections open at once, in all; more are closed as they arrive (0: no limit)
+   * @param maxConnectionsPerAddress client connections from one IP address at once (0: no limit; behind a load
+   *     balancer every connection comes from its address)
+   * @param h2c HTTP/2 over cleartext (prior knowledge or upgrade); with TLS, HTTP/2 is negotiated through ALPN anyway
+   */
+  public record Clients(long bodyBudgetBytes, long bodyBudgetPerKeyBytes, long requestDeadlineMs, long idleTimeoutMs,
+                        int maxConnections, int maxConnectionsPerAddress, boolean h2c) {
+
+    public static final Clients DEFAULTS =
+        new Clients(256L * 1024 * 1024, 64L * 1024 * 1024, 30_000, 60_000, 20_000, 1000, false);
+  }
+
+  /**
+   * TLS on the HTTP port, from PEM files ({@code certFile} null: plain HTTP). The files are looked at every
+   * {@code reloadCheckMs} and a changed, matching pair is served to new connections (open ones keep theirs).
+   *
+   * @param redirectPort a plain-HTTP port answering every request with 308 to the same path over https (0: none)
+   * @param hstsMaxAgeSeconds {@code Strict-Transport-Security: max-age} sent on every answer over TLS (0: no header)
+   */
+  public record Tls(String certFile, String keyFile, int redirectPort, long reloadCheckMs, long hstsMaxAgeSeconds) {
+
+    public static final Tls OFF = new Tls(null, null, 0, 10_000, 31_536_000);
+
+    public boolean enabled() {
+      return certFile != null;
+    }
+
+    public Tls withFiles(String certFile, String keyFile) {
+      return new Tls(certFile, keyFile, redirectPort, reloadCheckMs, hstsMaxAgeSeconds);
+    }
+  }
 
   /** {@code url} null means the embedded H2 database under {@code dataDir}. */
   public record Database(String url, String dataDir, int poolSize) {}
@@ -57,7 +122,19 @@ public record GatewayConfig(
    * instead of failing and opening the replica's breaker. Refused connections fail at once whatever it is.
    */
   public record Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs,
-                         long totalTimeoutMs, int maxConnectionsPerReplica) {}
+                         long totalTimeoutMs, int maxConnectionsPerReplica, String caFile) {
+
+    public Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs, long totalTimeoutMs,
+                    int maxConnectionsPerReplica) {
+      this(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs, maxConnectionsPerReplica, null);
+    }
+
+    /** @param caFile PEM file of the certificate authorities trusted for {@code https://} replicas (null: the JVM's) */
+    public Upstream withCaFile(String caFile) {
+      return new Upstream(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs,
+          maxConnectionsPerReplica, caFile);
+    }
+  }
 
   public record Health(long intervalMs, long timeoutMs) {}
 
@@ -218,7 +295,8 @@ public record GatewayConfig(
     }
     return new GatewayConfig(
         new Http(http.getString("host", "0.0.0.0"), http.getInteger("port", 5001),
-            http.getInteger("instances", 0), http.getLong("maxBodyBytes", 10L * 1024 * 1024)),
+            http.getInteger("instances", 0), http.getLong("maxBodyBytes", 10L * 1024 * 1024), clients(http),
+            tls(section(http, "tls"))),
         blankToNull(json.getString("adminApiKey")),
         blankToNull(json.getString("appPassword")),
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
@@ -232,7 +310,7 @@ public record GatewayConfig(
             contentMaxChars(usage.getInteger("contentMaxChars", 8192))),
         new Upstream(up.getLong("connectTimeoutMs", 10_000L), up.getLong("firstByteTimeoutMs", 120_000L),
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
-            up.getInteger("maxConnectionsPerReplica", 4096)),
+            up.getInteger("maxConnectionsPerReplica", 4096), blankToNull(up.getString("caFile"))),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
         hyperstack(hs),
         new Router(strategy, router.getBoolean("prefixAffinity", true), router.getInteger("affinityPrefixChars", 512),
@@ -251,7 +329,17 @@ public record GatewayConfig(
   public GatewayConfig withEnvironment(Map<String, String> env) {
     GatewayConfig c = this;
     if (present(env, "HTTP_PORT")) {
-      c = c.withHttp(new Http(c.http.host, parsePort(env.get("HTTP_PORT")), c.http.instances, c.http.maxBodyBytes));
+      c = c.withHttp(c.http.withPort(parsePort(env.get("HTTP_PORT"))));
+    }
+    if (present(env, "TLS_CERT_FILE") || present(env, "TLS_KEY_FILE")) {
+      if (!present(env, "TLS_CERT_FILE") || !present(env, "TLS_KEY_FILE")) {
+        throw new IllegalArgumentException("TLS_CERT_FILE and TLS_KEY_FILE go together: set both");
+      }
+      c = c.withHttp(c.http.withTls(c.http.tls.withFiles(env.get("TLS_CERT_FILE").trim(),
+          env.get("TLS_KEY_FILE").trim())));
+    }
+    if (present(env, "UPSTREAM_CA_FILE")) {
+      c = c.withUpstream(c.upstream.withCaFile(env.get("UPSTREAM_CA_FILE").trim()));
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
@@ -343,6 +431,31 @@ public record GatewayConfig(
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
         console, bridge, backup, retention);
+  }
+
+  private static Clients clients(JsonObject http) {
+    Clients d = Clients.DEFAULTS;
+    return new Clients(positive(http, "bodyBudgetBytes", d.bodyBudgetBytes()),
+        positive(http, "bodyBudgetPerKeyBytes", d.bodyBudgetPerKeyBytes()),
+        positive(http, "requestDeadlineMs", d.requestDeadlineMs()),
+        (long) bounded("http.idleTimeoutMs", http.getLong("idleTimeoutMs", d.idleTimeoutMs()), 0, 86_400_000),
+        (int) bounded("http.maxConnections", http.getInteger("maxConnections", d.maxConnections()), 0, 10_000_000),
+        (int) bounded("http.maxConnectionsPerAddress",
+            http.getInteger("maxConnectionsPerAddress", d.maxConnectionsPerAddress()), 0, 10_000_000),
+        http.getBoolean("h2c", d.h2c()));
+  }
+
+  private static Tls tls(JsonObject tls) {
+    Tls d = Tls.OFF;
+    String cert = blankToNull(tls.getString("certFile"));
+    String key = blankToNull(tls.getString("keyFile"));
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException("http.tls.certFile and http.tls.keyFile go together: set both or neither");
+    }
+    return new Tls(cert, key, (int) bounded("http.tls.redirectPort", tls.getInteger("redirectPort", 0), 0, 65535),
+        positive(tls, "reloadCheckMs", d.reloadCheckMs()),
+        (long) bounded("http.tls.hstsMaxAgeSeconds", tls.getLong("hstsMaxAgeSeconds", d.hstsMaxAgeSeconds()), 0,
+            100L * 365 * 86_400));
   }
 
   private static Backup backup(JsonObject b) {

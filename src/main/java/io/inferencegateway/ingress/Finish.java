@@ -5,10 +5,7 @@ import io.inferencegateway.metrics.GatewayMeters;
 import io.inferencegateway.metrics.UsageRecord;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -22,11 +19,10 @@ import java.util.function.LongSupplier;
 final class Finish {
 
   /** How long a refused client may go on sending the body no one reads before its connection is closed. */
-  static final long LINGER_MS = 2000;
+  static final long LINGER_MS = PendingBody.LINGER_MS;
 
   /** Runs an action later, on this event loop. */
-  interface Timer {
-    void after(long delayMs, Runnable action);
+  interface Timer extends PendingBody.Timer {
   }
 
   private final Watchdog watchdog;
@@ -35,6 +31,7 @@ final class Finish {
   private final GatewayMeters meters;
   private final LongSupplier clockNanos;
   private final Timer timer;
+  private ClientLimits limits;
 
   /** @param usage where usage records go (the event loop's batcher to the metrics writer) */
   Finish(Watchdog watchdog, RateLimiter limiter, Consumer<UsageRecord> usage, GatewayMeters meters,
@@ -47,6 +44,12 @@ final class Finish {
     this.clockNanos = clockNanos;
   }
 
+  /** The body budget the requests' reserved bytes go back to (none in unit tests). */
+  Finish withLimits(ClientLimits limits) {
+    this.limits = limits;
+    return this;
+  }
+
   void apply(ProxyExchange ex, AsyncResult<Void> outcome) {
     watchdog.unwatch(ex);
     ex.markFinished();
@@ -54,6 +57,10 @@ final class Finish {
       ex.lease.release();
     }
     meters.inFlight().decrementAndGet();
+    if (ex.reservedBytes > 0 && limits != null) {
+      limits.release(ex.key == null ? 0 : ex.key.id(), ex.reservedBytes);
+      ex.reservedBytes = 0;
+    }
     if (outcome.failed()) {
       IngressFailure f = ex.clientGone() ? IngressFailure.CLIENT_GONE : OpenAiErrors.classify(outcome.cause());
       refuse(ex.request, f);
@@ -72,25 +79,12 @@ final class Finish {
     usage.accept(record);
   }
 
-  /**
-   * Answers a refusal. If the client is still sending a body no one will read, an HTTP/1 connection is closed once
-   * that body ends, or after {@link #LINGER_MS} at most: the body is discarded as it comes, never buffered, and closing
-   * at once could make the client lose the answer (a close with unread data resets the connection).
-   */
+  /** Answers a refusal; a body still coming is discarded and its connection closed ({@link PendingBody}). */
   private void refuse(HttpServerRequest req, IngressFailure f) {
-    boolean bodyPending = !req.isEnded() && req.version() != HttpVersion.HTTP_2;
-    HttpServerResponse response = req.response();
-    if (bodyPending && !response.headWritten()) {
-      response.putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    Future<Void> sent = OpenAiErrors.sent(response, f);
+    boolean bodyPending = PendingBody.beforeAnswer(req);
+    Future<Void> sent = OpenAiErrors.sent(req.response(), f);
     if (sent != null && bodyPending) {
-      sent.onComplete(ar -> {
-        Runnable close = () -> req.connection().close();
-        req.handler(discarded -> { }).endHandler(v -> close.run());
-        req.resume();
-        timer.after(LINGER_MS, close);
-      });
+      PendingBody.closeAfter(req, sent, timer);
     }
   }
 }

@@ -61,6 +61,11 @@ public final class IngressFailure extends RuntimeException {
         "Request body is larger than the limit of " + max + " bytes.", 0, false);
   }
 
+  public static IngressFailure requestTimeout(long deadlineMs) {
+    return new IngressFailure(408, "invalid_request_error", "request_timeout", null,
+        "The request's head and body did not arrive within " + deadlineMs + " ms.", 0, false);
+  }
+
   public static IngressFailure unsupportedMediaType(String contentType) {
     return new IngressFailure(415, "invalid_request_error", "unsupported_media_type", null,
         "Content-Type must be application/json, not '" + contentType + "'.", 0, false);

@@ -3,6 +3,7 @@ package io.inferencegateway.ingress;
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
+import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.UsageBatcher;
 import io.vertx.core.Future;
@@ -38,31 +39,46 @@ public final class IngressVerticle extends VerticleBase {
   private RateLimiter limiter;
   private long sweeper = -1;
   private UsageBatcher usage;
+  private final ServerTls tls;
+  private HttpServer redirect;
+  private java.util.function.Consumer<io.vertx.core.net.ServerSSLOptions> tlsListener;
 
   /**
    * @param controlPlane mounts the admin API and console on the router (after the OpenAI routes)
    */
   public IngressVerticle(GatewayServices services, RouterMount controlPlane) {
+    this(services, controlPlane, null);
+  }
+
+  /** @param tls the certificate to serve (null: plain HTTP) */
+  public IngressVerticle(GatewayServices services, RouterMount controlPlane, ServerTls tls) {
     this.services = services;
     this.controlPlane = controlPlane;
+    this.tls = tls;
   }
 
   @Override
   public Future<?> start() {
     var up = services.config().upstream();
-    client = vertx.createHttpClient(new HttpClientOptions()
+    client = vertx.createHttpClient(io.inferencegateway.routing.UpstreamTls.trusting(new HttpClientOptions()
             .setProtocolVersion(HttpVersion.HTTP_1_1)
             .setKeepAlive(true)
             .setKeepAliveTimeout(60)
             .setTcpNoDelay(true)
             .setConnectTimeout((int) up.connectTimeoutMs())
             .setDecompressionSupported(false)
-            .setMaxInitialLineLength(16 * 1024),
+            .setMaxInitialLineLength(16 * 1024), up.caFile()),
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
     usage = new UsageBatcher(vertx, 50, 512);
-    RequestPipeline pipeline = new RequestPipeline(vertx, services, client, limiter, usage);
-    sweeper = vertx.setPeriodic(1000, id -> pipeline.sweepTimeouts());
+    GatewayConfig.Clients clients = services.config().http().clients();
+    ClientLimits limits = services.clientLimits();
+    IntakeGuard guard = new IntakeGuard(clients.requestDeadlineMs(), System::nanoTime);
+    RequestPipeline pipeline = new RequestPipeline(vertx, services, client, limiter, usage, limits, guard);
+    sweeper = vertx.setPeriodic(1000, id -> {
+      pipeline.sweepTimeouts();
+      guard.sweep();
+    });
 
     Router router = Router.router(vertx);
     for (String prefix : new String[] {"/v1", "/api/v1"}) {
@@ -86,21 +102,122 @@ public final class IngressVerticle extends VerticleBase {
           "The gateway failed to handle the request.", 0, false));
     });
 
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(services.config().http().host())
-        .setPort(services.config().http().port())
-        .setTcpNoDelay(true)
-        .setCompressionSupported(false)
-        .setIdleTimeout(0));
+    server = vertx.createHttpServer(serverOptions(services.config().http(), tls));
+    if (tls != null) {
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      tlsListener = options -> context.runOnContext(v -> server.updateSSLOptions(options, true)
+          .onFailure(e -> log.warn("TLS: the new certificate was not taken: {}", e.getMessage())));
+      tls.onChange(tlsListener);
+    }
+    String hsts = tls == null || services.config().http().tls().hstsMaxAgeSeconds() <= 0 ? null
+        : "max-age=" + services.config().http().tls().hstsMaxAgeSeconds();
+    server.connectionHandler(conn -> {
+      String address = conn.remoteAddress() == null ? "" : conn.remoteAddress().hostAddress();
+      if (!limits.opened(address)) {
+        conn.close();
+        return;
+      }
+      guard.connected(conn);
+      conn.closeHandler(v -> {
+        limits.closed(address);
+        guard.disconnected(conn);
+      });
+    });
     // the OpenAI POST routes skip the router: matching them is a string switch, and they need no routing context
-    return server.requestHandler(req -> {
+    Future<?> redirecting = Future.succeededFuture();
+    int redirectPort = services.config().http().tls().redirectPort();
+    if (tls != null && redirectPort > 0) {
+      int httpsPort = services.config().http().port();
+      redirect = vertx.createHttpServer(new HttpServerOptions().setHost(services.config().http().host())
+          .setPort(redirectPort).setHttp2ClearTextEnabled(false).setIdleTimeout(10));
+      redirecting = redirect.requestHandler(req -> redirect(req, httpsPort)).listen();
+    }
+    return redirecting.compose(v -> server.requestHandler(req -> {
+      if (hsts != null) {
+        req.response().putHeader(STRICT_TRANSPORT_SECURITY, hsts);
+      }
+      long deadline = guard.arrived(req);
       Operation op = req.method() == io.vertx.core.http.HttpMethod.POST ? hotRoute(req.path()) : null;
       if (op != null) {
-        pipeline.handle(req, op);
+        pipeline.handle(req, op, deadline);
       } else {
+        if (!req.isEnded()) {
+          guard.watch(deadline, new RouterBody(req));
+        }
         router.handle(req);
       }
-    }).listen();
+    }).listen());
+  }
+
+  private static final CharSequence STRICT_TRANSPORT_SECURITY =
+      HttpHeaders.createOptimized("strict-transport-security");
+
+  /** The plain-HTTP port when TLS is on: 308 to the same path over https (the method and body are kept). */
+  static void redirect(io.vertx.core.http.HttpServerRequest req, int httpsPort) {
+    String host = req.authority() == null ? "localhost" : req.authority().host();
+    if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+      host = "[" + host + "]"; // an IPv6 literal
+    }
+    String location = "https://" + host + (httpsPort == 443 ? "" : ":" + httpsPort) + req.uri();
+    req.response().setStatusCode(308).putHeader(HttpHeaders.LOCATION, location)
+        .putHeader(HttpHeaders.CONNECTION, "close").end();
+  }
+
+  /** The client side of the server: idle timeout, h2c only when enabled. */
+  static HttpServerOptions serverOptions(GatewayConfig.Http http, ServerTls tls) {
+    GatewayConfig.Clients clients = http.clients();
+    HttpServerOptions options = new HttpServerOptions();
+    if (tls != null) {
+      // HTTP/2 through ALPN, HTTP/1.1 for the rest
+      options.setSsl(true).setUseAlpn(true).setKeyCertOptions(tls.sslOptions().getKeyCertOptions());
+    }
+    return options
+        .setHost(http.host())
+        .setPort(http.port())
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false)
+        .setHttp2ClearTextEnabled(clients.h2c())
+        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, clients.idleTimeoutMs()));
+  }
+
+  /**
+   * The body of a request the router handles (admin API, console, unknown paths), watched for the request deadline:
+   * past it, 408 (unless an answer started) and the connection closed.
+   */
+  private final class RouterBody implements IntakeGuard.Waiting {
+    private final io.vertx.core.http.HttpServerRequest req;
+
+    RouterBody(io.vertx.core.http.HttpServerRequest req) {
+      this.req = req;
+    }
+
+    @Override
+    public boolean done() {
+      return req.isEnded();
+    }
+
+    @Override
+    public void expire() {
+      if (req.response().headWritten() || req.response().ended()) {
+        if (req.version() == HttpVersion.HTTP_2) {
+          req.response().reset();
+        } else {
+          req.connection().close();
+        }
+        return;
+      }
+      PendingBody.beforeAnswer(req);
+      Future<Void> sent = OpenAiErrors.sent(req.response(),
+          IngressFailure.requestTimeout(services.config().http().clients().requestDeadlineMs()));
+      if (req.version() == HttpVersion.HTTP_2) {
+        if (sent == null) {
+          req.response().reset(); // a stream of a shared connection: end this one only
+        }
+        return;
+      }
+      PendingBody.closeAfter(req, sent, (delayMs, action) -> vertx.setTimer(delayMs, id -> action.run()));
+    }
   }
 
   /** The operation of an OpenAI POST path (also registered on the router, which documents and tests them). */
@@ -176,6 +293,12 @@ public final class IngressVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweeper);
+    if (tlsListener != null) {
+      tls.removeOnChange(tlsListener);
+    }
+    if (redirect != null) {
+      redirect.close();
+    }
     if (usage != null) {
       usage.close();
     }

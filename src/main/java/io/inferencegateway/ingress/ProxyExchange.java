@@ -23,6 +23,11 @@ final class ProxyExchange {
   final long startNanos;
   final long startMs = System.currentTimeMillis();
 
+  /** When the request's head and body must have arrived (see {@link IntakeGuard}). */
+  long deadlineNanos = Long.MAX_VALUE;
+  /** Bytes of the body budget this request holds (given back by {@link Finish}). */
+  long reservedBytes;
+
   /** Set by authenticate. */
   ApiKeyRow key;
   /** Set by parse: a model the gateway knows (never an arbitrary client string, even when the key may not use it). */

@@ -46,6 +46,21 @@ final class RequestPipeline {
 
   RequestPipeline(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter, UsageBatcher usage,
                   LongSupplier clockNanos, LongSupplier clockMs) {
+    this(vertx, services, client, limiter, usage, clockNanos, clockMs, null, null);
+  }
+
+  /**
+   * @param limits the body budget shared by every event loop (null: none)
+   * @param guard this event loop's request deadlines (null: none)
+   */
+  RequestPipeline(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter, UsageBatcher usage,
+                  ClientLimits limits, IntakeGuard guard) {
+    this(vertx, services, client, limiter, usage, System::nanoTime, System::currentTimeMillis, limits, guard);
+  }
+
+  private RequestPipeline(Vertx vertx, GatewayServices services, HttpClient client, RateLimiter limiter,
+                          UsageBatcher usage, LongSupplier clockNanos, LongSupplier clockMs, ClientLimits limits,
+                          IntakeGuard guard) {
     GatewayConfig config = services.config();
     this.services = services;
     this.clockNanos = clockNanos;
@@ -53,7 +68,7 @@ final class RequestPipeline {
     this.watchdog = new Watchdog(upstream.totalTimeoutMs(), upstream.firstByteTimeoutMs(), upstream.idleTimeoutMs(),
         clockNanos);
     this.authenticate = new Authenticate(services.keyCache());
-    this.readBody = new ReadBody(config.http().maxBodyBytes());
+    this.readBody = new ReadBody(config.http().maxBodyBytes(), limits, guard);
     this.parse = new ParseRequest(services.registry(), config.router().affinityPrefixChars(),
         config.usage().storeContent(), config.usage().contentMaxChars());
     this.admit = new Admit(limiter);
@@ -61,11 +76,17 @@ final class RequestPipeline {
         config.router().maxAttempts(), services.meters(), clockMs);
     this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs);
     this.finish = new Finish(watchdog, limiter, usage::add, services.meters(), clockNanos,
-        (delayMs, action) -> vertx.setTimer(delayMs, id -> action.run()));
+        (delayMs, action) -> vertx.setTimer(delayMs, id -> action.run())).withLimits(limits);
   }
 
   void handle(HttpServerRequest req, Operation op) {
+    handle(req, op, Long.MAX_VALUE);
+  }
+
+  /** @param deadlineNanos when the request's head and body must have arrived (see {@link IntakeGuard}) */
+  void handle(HttpServerRequest req, Operation op, long deadlineNanos) {
     ProxyExchange ex = new ProxyExchange(req, op, clockNanos.getAsLong());
+    ex.deadlineNanos = deadlineNanos;
     services.meters().inFlight().incrementAndGet();
     req.pause(); // not a byte of the body is read before the key is known
     req.response().closeHandler(v -> ex.markClientGone());

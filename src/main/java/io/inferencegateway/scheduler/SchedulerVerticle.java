@@ -2,6 +2,7 @@ package io.inferencegateway.scheduler;
 
 import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.routing.UpstreamTls;
 import io.inferencegateway.routing.LoadReport;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.ModelRoute;
@@ -37,17 +38,25 @@ public final class SchedulerVerticle extends VerticleBase {
   private long scrapeTimer;
   private boolean checking;
   private boolean scraping;
+  private final String upstreamCaFile;
 
   public SchedulerVerticle(ModelRegistry registry, GatewayConfig.Health health, GatewayConfig.Router router) {
+    this(registry, health, router, null);
+  }
+
+  /** @param upstreamCaFile certificate authorities trusted for {@code https://} replicas (null: the JVM's) */
+  public SchedulerVerticle(ModelRegistry registry, GatewayConfig.Health health, GatewayConfig.Router router,
+                           String upstreamCaFile) {
     this.registry = registry;
     this.health = health;
     this.router = router;
+    this.upstreamCaFile = upstreamCaFile;
   }
 
   @Override
   public Future<?> start() {
-    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
-            .setConnectTimeout((int) health.timeoutMs()),
+    client = vertx.createHttpClient(UpstreamTls.trusting(new HttpClientOptions().setKeepAlive(true)
+            .setConnectTimeout((int) health.timeoutMs()), upstreamCaFile),
         new PoolOptions().setHttp1MaxSize(2));
     probe = new VllmProbe(client, health.timeoutMs());
     healthTimer = vertx.setPeriodic(health.intervalMs(), id -> checkAll());

@@ -961,7 +961,7 @@ abstract class AdminApiContract {
     assertThat(r.status()).isEqualTo(413);
     assertThat(r.json().getString("error")).contains("larger than");
     Http.Response unauthenticated = call(HttpMethod.POST, "/api/v1/models", null, huge);
-    assertThat(unauthenticated.status()).as("refused by its declared length, before anything is read").isEqualTo(413);
+    assertThat(unauthenticated.status()).as("refused for want of a key, before anything is read").isEqualTo(401);
     assertThat(get("/api/v1/tables").status()).as("the connection pool is still fine").isEqualTo(200);
   }
 
