@@ -106,7 +106,7 @@ public final class IngressVerticle extends VerticleBase {
     if (tls != null) {
       io.vertx.core.Context context = vertx.getOrCreateContext();
       tlsListener = options -> context.runOnContext(v -> server.updateSSLOptions(options, true)
-          .onFailure(e -> log.warn("TLS: the new certificate was not taken: {}", e.getMessage())));
+          .onFailure(e -> log.warn("TLS: the new certificate was not taken: {}", e.toString(), e)));
       tls.onChange(tlsListener);
     }
     String hsts = tls == null || services.config().http().tls().hstsMaxAgeSeconds() <= 0 ? null

@@ -43,6 +43,7 @@ public final class ServerTls {
   private volatile Pair current;
   private long timer = -1;
   private boolean checking;
+  private volatile String failedStamp;
 
   private ServerTls(Vertx vertx, GatewayConfig.Tls settings, Pair first) {
     this.vertx = vertx;
@@ -90,9 +91,12 @@ public final class ServerTls {
     }
     checking = true;
     String known = current.stamp();
+    String refused = failedStamp;
+    String[] seen = new String[1];
     return vertx.executeBlocking(() -> {
-      if (stamp(settings).equals(known)) {
-        return null;
+      seen[0] = stamp(settings);
+      if (seen[0].equals(known) || seen[0].equals(refused)) {
+        return null; // unchanged, or the same unusable files as last time (already logged)
       }
       return read(vertx, settings, known);
     }, false).transform(ar -> {
@@ -100,6 +104,7 @@ public final class ServerTls {
         checking = false;
       }
       if (ar.failed()) {
+        failedStamp = seen[0];
         log.warn("TLS: the certificate files changed but cannot be used ({}); still serving the previous certificate",
             ar.cause().getMessage());
         return Future.succeededFuture(false);
