@@ -359,12 +359,17 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--streams", type=int, default=5000)
     ap.add_argument("--keys", type=int, default=10000)
-    ap.add_argument("--stages", default="rounds,conns,variants,ttft,scale",
-                    help="comma-separated subset of rounds,conns,variants,ttft,scale")
+    ap.add_argument("--stages", default="rounds,conns,variants,ttft,scale,fleet",
+                    help="comma-separated subset of rounds,conns,variants,ttft,scale,fleet")
+    ap.add_argument("--fleet-seconds", type=int, default=40, help="fleet: seconds per cell")
+    ap.add_argument("--fleet-replicas", type=int, default=4, help="fleet: simulated replicas")
+    ap.add_argument("--fleet-skip", default="", help="fleet: 'fairness' to skip the fair-admission runs")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.streams, args.keys = 2, 3, 500, 1000
+        args.fleet_seconds = min(args.fleet_seconds, 15)
     started = time.time()
+    stages = set(args.stages.split(","))
 
     for tool in ("wrk", "nginx", "taskset", "mariadb", "redis-cli"):
         if not shutil.which(tool):
@@ -377,6 +382,9 @@ def main():
     if not args.no_build or not os.path.exists(JAR):
         log("building the jar")
         run(["./mvnw", "-q", "-B", "package", "-DskipTests"], cwd=ROOT)
+
+    if stages == {"fleet"}:
+        return fleet_stage(args)
 
     servers = Servers()
     redis, mariadb = pids_of("redis-server"), pids_of("mariadbd")
@@ -405,7 +413,6 @@ def main():
 
         results = {"rounds": [], "conns": [], "variants": [], "ttft": [], "scale": {}}
         order = ["direct", "nginx", "gateway"]
-        stages = set(args.stages.split(","))
         for rnd in range(args.rounds if "rounds" in stages else 0):
             log(f"round {rnd + 1}/{args.rounds}")
             for stream in (False, True):
@@ -445,6 +452,19 @@ def main():
         pin(redis + mariadb, "0-" + str(os.cpu_count() - 1))
 
     report(results, peak_rss, args, time.time() - started)
+    if "fleet" in stages:
+        fleet_stage(args)
+
+
+def fleet_stage(args):
+    """The fleet benchmark (bench/fleet.py): its own processes, unpinned, after the proxy benchmark."""
+    sys.path.insert(0, BENCH)
+    import fleet
+    servers = Servers()
+    try:
+        fleet.fleet_run(args, servers)
+    finally:
+        servers.stop_all()
 
 
 def scale_run(args, key, servers, results):

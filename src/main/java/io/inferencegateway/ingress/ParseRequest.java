@@ -107,7 +107,10 @@ final class ParseRequest {
 
   /**
    * The affinity key: a session header or the OpenAI {@code user} field keeps a conversation on one replica; otherwise
-   * the model and the first characters of the conversation, so requests sharing a prompt prefix meet vLLM's cache.
+   * the model and the conversation's messages up to and including its first user message (each cut to
+   * {@code affinityPrefixChars}): the system prompt and the opening question, which stay the same as the conversation
+   * grows turn by turn, so every turn meets the replica whose prefix cache holds the turns before it. A completion's
+   * key is the start of its prompt.
    */
   RouteHints affinity(String model, String session, JsonObject json) {
     Object user = json.getValue("user");
@@ -117,19 +120,24 @@ final class ParseRequest {
     } else if (user instanceof String u && !u.isBlank()) {
       key.append("u:").append(u);
     } else if (json.getValue("messages") instanceof JsonArray messages) {
-      for (int i = 0; i < messages.size() && key.length() < affinityChars; i++) {
+      for (int i = 0; i < messages.size(); i++) {
         if (messages.getValue(i) instanceof JsonObject m) {
-          key.append(m.getValue("role")).append(':');
+          Object role = m.getValue("role");
+          key.append(role).append(':');
           Object content = m.getValue("content");
-          key.append(content instanceof String text ? text : String.valueOf(content)).append('\n');
+          String text = content instanceof String t ? t : String.valueOf(content);
+          key.append(text, 0, Math.min(text.length(), affinityChars)).append('\n');
+          if ("user".equals(role)) {
+            break;
+          }
         }
       }
     } else {
       Object prompt = json.getValue("prompt");
       key.append(prompt instanceof String text ? text : String.valueOf(prompt));
-    }
-    if (key.length() > affinityChars) {
-      key.setLength(affinityChars);
+      if (key.length() > affinityChars) {
+        key.setLength(affinityChars);
+      }
     }
     return new RouteHints(PrefixAffinity.hash(key), true, Set.of());
   }

@@ -9,6 +9,8 @@ import io.inferencegateway.routing.ReplicaState;
 import io.inferencegateway.routing.RouteHints;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.function.LongSupplier;
 
@@ -19,6 +21,8 @@ import java.util.function.LongSupplier;
  * head in {@code ex.answer} and the lease of the replica that gave it in {@code ex.lease}.
  */
 final class RouteAndSend {
+
+  private static final Logger log = LoggerFactory.getLogger(RouteAndSend.class);
 
   /** Sends the exchange's request to a replica: the answer's head, or a failure (a 5xx answer is one). */
   interface Upstream {
@@ -54,6 +58,14 @@ final class RouteAndSend {
           ? IngressFailure.replicasBusy(route.name(), choice.retryAfterMs()) : IngressFailure.noReplica(route.name()));
     }
     ReplicaLease lease = choice.lease();
+    if (choice.affinityHit() || choice.affinityMiss()) {
+      meters.affinity(route.name(), choice.affinityHit());
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("{} {}: replica {} ({}), {}, in flight {}, score {}", ex.op, route.name(), lease.replica().id(),
+          lease.replica().target().baseUrl(), choice.reason(), lease.replica().inFlight(),
+          lease.replica().view(clockMs.getAsLong(), Long.MAX_VALUE).score());
+    }
     ex.lease = lease;
     ex.attempts++;
     return upstream.send(ex, lease.replica()).transform(ar -> {

@@ -30,6 +30,8 @@ public final class GatewayMeters {
   private final ConcurrentHashMap<String, Timer> latency = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ttft = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> failovers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> affinityHits = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> affinityMisses = new ConcurrentHashMap<>();
 
   public GatewayMeters(MeterRegistry registry) {
     this.registry = registry;
@@ -79,6 +81,18 @@ public final class GatewayMeters {
   public void failover(String model) {
     failovers.computeIfAbsent(model, m -> Counter.builder("gateway_failovers")
         .description("Requests retried on another replica (before anything reached the client), by model")
+        .tag("model", m).register(registry)).increment();
+  }
+
+  /**
+   * Counts one routing decision for a request with an affinity key: a hit went to the replica its key went to before
+   * (whose prefix cache should hold it), a miss went elsewhere (a new key, or that replica was too busy).
+   */
+  public void affinity(String model, boolean hit) {
+    (hit ? affinityHits : affinityMisses).computeIfAbsent(model, m -> Counter.builder(
+            hit ? "gateway_router_affinity_hits" : "gateway_router_affinity_misses")
+        .description(hit ? "Requests routed to the replica their affinity key went to before, by model"
+            : "Requests with an affinity key routed elsewhere (a new key, or its replica was too busy), by model")
         .tag("model", m).register(registry)).increment();
   }
 

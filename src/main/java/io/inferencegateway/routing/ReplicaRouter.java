@@ -4,6 +4,7 @@ import io.inferencegateway.config.GatewayConfig;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntUnaryOperator;
 
@@ -11,12 +12,25 @@ import java.util.function.IntUnaryOperator;
  * Chooses the replica for each attempt of a request: among replicas that are healthy, not excluded (already tried),
  * whose breaker lets traffic through and that are under their own requests-per-minute limit, prefix affinity first
  * (when on and not overloaded), else the model's strategy. Reads only the in-memory snapshot.
+ *
+ * <p>Affinity: a request whose affinity key (its conversation: the messages up to the first user message, or a
+ * session) was seen before goes to the replica that key went to last, whose prefix cache holds the conversation so far,
+ * unless that replica is clearly busier than the least loaded one ({@link #LOAD_FACTOR} times its score plus
+ * {@link #SLACK}); a new key, or one whose replica is too busy, goes to the least loaded replica, which then becomes the
+ * key's replica. Keys are remembered per model in a bounded table ({@link #TABLE_CAPACITY}, least recently used
+ * forgotten first).
  */
 public final class ReplicaRouter {
 
   private static final IntUnaryOperator RANDOM = bound -> ThreadLocalRandom.current().nextInt(bound);
 
+  /** The key's replica may carry this many times the least loaded replica's score, plus {@link #SLACK}. */
+  static final double LOAD_FACTOR = 1.25;
+  static final double SLACK = 2;
+  static final int TABLE_CAPACITY = 100_000;
+
   private final GatewayConfig.Router settings;
+  private final ConcurrentHashMap<String, AffinityTable> tables = new ConcurrentHashMap<>();
 
   public ReplicaRouter(GatewayConfig.Router settings) {
     this.settings = settings;
@@ -45,12 +59,32 @@ public final class ReplicaRouter {
       eligible.add(r);
       views.add(r.view(nowMs, settings.loadStaleMs()));
     }
+    boolean affinity = model.affinity() && hints.hasAffinity();
+    AffinityTable table = affinity ? tables.computeIfAbsent(model.name(), n -> new AffinityTable(TABLE_CAPACITY)) : null;
     while (!eligible.isEmpty()) {
-      int i = pick(model, views, hints, random);
+      String reason = Choice.STRATEGY;
+      int i;
+      if (affinity) {
+        Long known = table.get(hints.affinityHash());
+        int at = known == null ? -1 : indexOf(views, known);
+        int least = leastLoaded(views, random);
+        if (at >= 0 && views.get(at).score() <= LOAD_FACTOR * views.get(least).score() + SLACK) {
+          i = at;
+          reason = Choice.AFFINITY;
+        } else {
+          i = least;
+          reason = known == null ? Choice.NEW_KEY : Choice.REBALANCED;
+        }
+      } else {
+        i = model.strategy().pick(views, hints, random);
+      }
       ReplicaState chosen = eligible.get(i);
       if (chosen.breaker().tryAcquire(nowMs)) {
         if (chosen.tryTakeRate(nowMs)) {
-          return Choice.of(chosen);
+          if (affinity && !Choice.AFFINITY.equals(reason)) {
+            table.put(hints.affinityHash(), chosen.id());
+          }
+          return Choice.of(chosen, reason);
         }
         chosen.breaker().release();
       }
@@ -61,13 +95,35 @@ public final class ReplicaRouter {
     return anyUp && soonest != Long.MAX_VALUE ? Choice.busy(soonest) : Choice.NONE;
   }
 
-  private static int pick(ModelRoute model, List<ReplicaView> views, RouteHints hints, IntUnaryOperator random) {
-    if (model.affinity() && hints.hasAffinity()) {
-      int preferred = PrefixAffinity.preferred(views, hints.affinityHash());
-      if (preferred >= 0) {
-        return preferred;
+  private static int indexOf(List<ReplicaView> views, long replicaId) {
+    for (int i = 0; i < views.size(); i++) {
+      if (views.get(i).id() == replicaId) {
+        return i;
       }
     }
-    return model.strategy().pick(views, hints, random);
+    return -1;
+  }
+
+  /** The replica with the lowest score; ties are broken from a random starting point, so no replica is favoured. */
+  static int leastLoaded(List<ReplicaView> views, IntUnaryOperator random) {
+    int n = views.size();
+    int start = n == 1 ? 0 : random.applyAsInt(n);
+    int best = start;
+    double bestScore = views.get(start).score();
+    for (int k = 1; k < n; k++) {
+      int i = (start + k) % n;
+      double s = views.get(i).score();
+      if (s < bestScore) {
+        best = i;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  /** How many affinity keys the router remembers for a model (for tests and the debug log). */
+  int rememberedKeys(String model) {
+    AffinityTable t = tables.get(model);
+    return t == null ? 0 : t.size();
   }
 }

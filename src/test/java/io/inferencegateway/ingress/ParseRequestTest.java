@@ -98,7 +98,13 @@ class ParseRequestTest {
     JsonObject b = new JsonObject("{\"messages\":[{\"role\":\"system\",\"content\":\"" + "x".repeat(100) + "\"},"
         + "{\"role\":\"user\",\"content\":\"two\"}]}");
     assertThat(stage.affinity("m/a", null, a).affinityHash())
-        .as("the first 64 characters decide").isEqualTo(stage.affinity("m/a", null, b).affinityHash());
+        .as("the first user message tells conversations apart, however long the shared system prompt")
+        .isNotEqualTo(stage.affinity("m/a", null, b).affinityHash());
+    JsonObject aLater = a.copy();
+    aLater.getJsonArray("messages").add(new JsonObject().put("role", "assistant").put("content", "an answer"))
+        .add(new JsonObject().put("role", "user").put("content", "and then?"));
+    assertThat(stage.affinity("m/a", null, aLater).affinityHash())
+        .as("a later turn of the same conversation has the same key").isEqualTo(stage.affinity("m/a", null, a).affinityHash());
     assertThat(stage.affinity("m/a", "s1", a).affinityHash()).isEqualTo(stage.affinity("m/a", "s1", b).affinityHash())
         .isNotEqualTo(stage.affinity("m/a", "s2", a).affinityHash());
     JsonObject user = new JsonObject().put("user", "bob").put("prompt", "p");

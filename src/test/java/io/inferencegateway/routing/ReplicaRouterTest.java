@@ -96,4 +96,30 @@ class ReplicaRouterTest {
       lease.release();
     }
   }
+
+  @Test
+  void aNewKeyGoesToTheLeastLoadedReplicaAndStaysThereUntilItIsClearlyBusier() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    ReplicaState c = replica(3, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(true, a, b, c);
+    a.requestStarted();
+    c.requestStarted();
+    RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000system:s\nuser:q1"), true, Set.of());
+    Choice first = router.choose(m, hints, 1000, n -> 0);
+    assertThat(first.replica()).as("the least loaded").isSameAs(b);
+    assertThat(first.reason()).isEqualTo(Choice.NEW_KEY);
+    assertThat(first.affinityMiss()).isTrue();
+    for (int i = 0; i < 3; i++) { // b now carries 4, the others 1: within 1.25 x 1 + 2
+      Choice again = router.choose(m, hints, 1000, n -> 0);
+      assertThat(again.replica()).isSameAs(b);
+      assertThat(again.affinityHit()).isTrue();
+    }
+    b.requestStarted(); // 5 > 1.25 x 1 + 2: moves to the least loaded, which becomes the key's replica
+    Choice moved = router.choose(m, hints, 1000, n -> 0);
+    assertThat(moved.reason()).isEqualTo(Choice.REBALANCED);
+    assertThat(moved.replica()).isNotSameAs(b);
+    assertThat(router.choose(m, hints, 1000, n -> 0).replica()).isSameAs(moved.replica());
+    assertThat(router.choose(model(false, a, b, c), hints, 1000, n -> 0).reason()).isEqualTo(Choice.STRATEGY);
+  }
 }
