@@ -5,6 +5,7 @@ import io.inferencegateway.auth.KeyCache;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.ingress.ClientLimits;
+import io.inferencegateway.ingress.AdmissionGate;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
 import io.inferencegateway.routing.ModelRegistry;
@@ -27,6 +28,7 @@ import java.util.function.Function;
  * @param rateLimiters makes a rate limiter for the calling verticle (each ingress event loop gets its own Redis link)
  * @param clock the wall clock of the components that take one (the system's; tests move their own)
  * @param clientLimits the request body budget and connection limits shared by every ingress event loop
+ * @param admission fair admission: per-key concurrency and the queues of saturated models, shared by every event loop
  */
 public record GatewayServices(
     GatewayConfig config,
@@ -44,7 +46,18 @@ public record GatewayServices(
     GatewayMeters meters,
     PrometheusMeterRegistry prometheus,
     Clock clock,
-    ClientLimits clientLimits) {
+    ClientLimits clientLimits,
+    AdmissionGate admission) {
+
+  /** With the client limits and the fair admission the configuration asks for. */
+  public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,
+                         MetricsStore metricsStore, SettingsStore settings, KeyCache keyCache, AdminAuth adminAuth,
+                         ModelRegistry registry, ReplicaRouter router, Announcements announcements,
+                         Function<Vertx, RateLimiter> rateLimiters, GatewayMeters meters,
+                         PrometheusMeterRegistry prometheus, Clock clock, ClientLimits clientLimits) {
+    this(config, database, apiKeys, models, metricsStore, settings, keyCache, adminAuth, registry, router, announcements,
+        rateLimiters, meters, prometheus, clock, clientLimits, new AdmissionGate(config, registry, meters.registry()));
+  }
 
   public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,
                          MetricsStore metricsStore, SettingsStore settings, KeyCache keyCache, AdminAuth adminAuth,

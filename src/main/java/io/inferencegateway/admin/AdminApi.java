@@ -143,6 +143,7 @@ public final class AdminApi {
     routes.add(HttpMethod.POST, "/generate_api_key", "/generate_api_key", Access.ADMIN, true, keys::generate);
     routes.add(HttpMethod.POST, "/delete_api_key", "/delete_api_key", Access.ADMIN, true, keys::delete);
     routes.add(HttpMethod.GET, "/api_keys", "/api_keys", Access.ADMIN, false, keys::list);
+    routes.add(HttpMethod.PUT, "/api_keys/{id}", "/api_keys/(?<id>\\d+)", Access.ADMIN, true, keys::updateAdmission);
 
     // a user key's OpenAI list is answered by the ingress, mounted before this
     routes.add(HttpMethod.GET, "/models", "/models", Access.ADMIN, false, models::list);

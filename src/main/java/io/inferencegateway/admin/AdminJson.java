@@ -29,7 +29,10 @@ final class AdminJson {
         .put("enabled", k.enabled())
         .put("expires_at", time(k.expiresAt()))
         .put("created_at", time(k.createdAt()))
-        .put("last_used_at", time(k.lastUsedAt()));
+        .put("last_used_at", time(k.lastUsedAt()))
+        .put("priority", k.priority())
+        .put("max_concurrent_requests", k.maxConcurrentRequests())
+        .put("queue_weight", k.queueWeight());
   }
 
   /** The toolkit's model shape {@code {id, name}} plus what the console needs. */

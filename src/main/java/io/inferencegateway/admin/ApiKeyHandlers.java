@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
 final class ApiKeyHandlers {
 
   private static final int USER_ID_MAX = 255;
+  static final String KEY_NOT_FOUND = "API key not found";
 
   private final AdminContext admin;
 
@@ -35,7 +36,8 @@ final class ApiKeyHandlers {
   /** Creates a key; the response is the only place its plaintext ever appears. */
   Future<?> generate(RoutingContext ctx) {
     FieldErrors errors = new FieldErrors();
-    JsonInput in = AdminContext.body(ctx, errors, "user_id", "allowed_rpm", "allowed_tpm", "models", "expires_at");
+    JsonInput in = AdminContext.body(ctx, errors, "user_id", "allowed_rpm", "allowed_tpm", "models", "expires_at",
+        "priority", "max_concurrent_requests", "queue_weight");
     String userId = in.string("user_id", true, false);
     if (userId != null && userId.isEmpty()) {
       errors.add("user_id", "Shorter than minimum length 1.");
@@ -46,13 +48,14 @@ final class ApiKeyHandlers {
     Long tpm = in.integer("allowed_tpm", false, true, 1L, (long) Integer.MAX_VALUE);
     List<String> models = modelNames(in);
     Instant expiresAt = expiresAt(in);
+    Integer[] admission = admission(in, false);
     in.rejectUnknown();
     errors.throwIfAny();
     return checkModelsExist(models, errors).compose(v -> {
       ApiKeys.Generated key = ApiKeys.generate();
       int allowedRpm = rpm != null ? rpm.intValue() : admin.config.limits().defaultRpm();
       return admin.services.apiKeys().insert(new ApiKeyStore.NewApiKey(userId, key.hash(), key.prefix(), allowedRpm,
-              tpm == null ? null : tpm.intValue(), models, expiresAt))
+              tpm == null ? null : tpm.intValue(), models, expiresAt, admission[0], admission[1], admission[2]))
           .compose(row -> admin.keyChanged(row.id()).map(row))
           .compose(row -> {
             JsonObject body = new JsonObject().put("id", row.id()).put("api_key", key.plaintext())
@@ -61,6 +64,35 @@ final class ApiKeyHandlers {
             return AdminContext.json(ctx, 200, body);
           });
     });
+  }
+
+  /** The fair-admission settings: priority, max_concurrent_requests, queue_weight (each null: the default). */
+  private static Integer[] admission(JsonInput in, boolean required) {
+    Long priority = in.integer("priority", required, true, 0L, (long) ApiKeyRow.MAX_PRIORITY);
+    Long concurrent = in.integer("max_concurrent_requests", required, true, 1L, 1_000_000L);
+    Long weight = in.integer("queue_weight", required, true, 1L, 1000L);
+    return new Integer[] {priority == null ? null : priority.intValue(), concurrent == null ? null : concurrent.intValue(),
+        weight == null ? null : weight.intValue()};
+  }
+
+  /**
+   * {@code PUT /api_keys/{id}}: the key's fair-admission settings, all three given (null restores a default) → 204.
+   */
+  Future<?> updateAdmission(RoutingContext ctx) {
+    FieldErrors errors = new FieldErrors();
+    JsonInput in = AdminContext.body(ctx, errors, "priority", "max_concurrent_requests", "queue_weight");
+    Integer[] admission = admission(in, true);
+    in.rejectUnknown();
+    errors.throwIfAny();
+    Long id = ModelHandlers.pathId(ctx);
+    if (id == null) {
+      return Future.failedFuture(AdminFailure.notFound(KEY_NOT_FOUND));
+    }
+    return admin.services.apiKeys().byId(id).compose(found -> {
+      found.orElseThrow(() -> AdminFailure.notFound(KEY_NOT_FOUND));
+      return admin.services.apiKeys().setAdmission(id, admission[0], admission[1], admission[2])
+          .compose(v -> admin.keyChanged(id));
+    }).compose(v -> AdminContext.noContent(ctx));
   }
 
   /** {@code null} (all models), or the distinct names listed; bad items are reported per index. */

@@ -23,7 +23,16 @@ public record GatewayConfig(
     Console console,
     Bridge bridge,
     Backup backup,
-    Retention retention) {
+    Retention retention,
+    Admission admission) {
+
+  /** Without an admission section: fair admission off (its defaults). */
+  public GatewayConfig(Http http, String adminApiKey, String appPassword, Database database, Redis redis, Limits limits,
+                       Usage usage, Upstream upstream, Health health, Hyperstack hyperstack, Router router,
+                       Console console, Bridge bridge, Backup backup, Retention retention) {
+    this(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, console,
+        bridge, backup, retention, Admission.OFF);
+  }
 
   /**
    * The HTTP server clients talk to (OpenAI API, admin API, console, {@code /metrics}).
@@ -196,6 +205,23 @@ public record GatewayConfig(
                        long loadStaleMs, long scrapeIntervalMs, Breaker breaker) {}
 
   /**
+   * Fair admission ({@code ingress/AdmissionGate}): when every replica of a model is saturated, requests wait in the
+   * gateway's queue for that model and leave it by weighted fair share across API keys.
+   *
+   * @param enabled off: requests go straight to the router (the per-key concurrency limit still applies)
+   * @param maxInFlightPerReplica a replica with this many requests in flight from the gateway is saturated (0: no cap)
+   * @param maxWaitingPerReplica a replica whose vLLM reports more waiting requests than this is saturated
+   * @param maxKvCacheUsage a replica whose vLLM reports more KV-cache use than this (0..1) is saturated
+   * @param maxQueueLength requests waiting per model beyond which new ones are refused (429 queue_full)
+   * @param maxWaitMs a request waiting longer is refused (429 queue_timeout)
+   */
+  public record Admission(boolean enabled, int maxInFlightPerReplica, double maxWaitingPerReplica,
+                          double maxKvCacheUsage, int maxQueueLength, long maxWaitMs) {
+
+    public static final Admission OFF = new Admission(false, 0, 4, 0.98, 1000, 30_000);
+  }
+
+  /**
    * One circuit breaker per replica: opens after {@code consecutiveFailures} failures in a row, or when at least
    * {@code failureRatio} of the last {@code window} calls failed (once {@code minCalls} were seen); stays open
    * {@code openMs} (doubling on each failed probe, up to {@code maxOpenMs}, with +/- {@code jitter}), then lets one
@@ -322,7 +348,20 @@ public record GatewayConfig(
         new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)),
         new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")),
         backup(section(json, "backup")),
-        retention(section(json, "metrics")));
+        retention(section(json, "metrics")),
+        admission(section(json, "admission")));
+  }
+
+  static Admission admission(JsonObject a) {
+    Admission d = Admission.OFF;
+    return new Admission(a.getBoolean("enabled", d.enabled()),
+        (int) bounded("admission.maxInFlightPerReplica", a.getInteger("maxInFlightPerReplica", d.maxInFlightPerReplica()),
+            0, 1_000_000),
+        bounded("admission.maxWaitingPerReplica", a.getDouble("maxWaitingPerReplica", d.maxWaitingPerReplica()), 0,
+            1_000_000),
+        bounded("admission.maxKvCacheUsage", a.getDouble("maxKvCacheUsage", d.maxKvCacheUsage()), 0, 1),
+        (int) bounded("admission.maxQueueLength", a.getInteger("maxQueueLength", d.maxQueueLength()), 0, 10_000_000),
+        (long) bounded("admission.maxWaitMs", a.getLong("maxWaitMs", d.maxWaitMs()), 1, 3_600_000));
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -343,11 +382,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -361,7 +400,7 @@ public record GatewayConfig(
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
-          c.console, c.bridge, c.backup, c.retention);
+          c.console, c.bridge, c.backup, c.retention, c.admission);
     }
     if (present(env, "BACKUP_S3_ACCESS_KEY_ID") || present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
       if (!present(env, "BACKUP_S3_ACCESS_KEY_ID") || !present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
@@ -375,62 +414,67 @@ public record GatewayConfig(
 
   public GatewayConfig withHttp(Http http) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
     return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withAppPassword(String password) {
     return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withDatabase(Database database) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withRedis(Redis redis) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withUsage(Usage usage) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withHealth(Health health) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
+  }
+
+  public GatewayConfig withAdmission(Admission admission) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withRouter(Router router) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withBridge(Bridge bridge) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention);
+        router, console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention);
+        console, bridge, backup, retention, admission);
   }
 
   private static Clients clients(JsonObject http) {
@@ -490,12 +534,12 @@ public record GatewayConfig(
 
   public GatewayConfig withBackup(Backup backup) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention);
+        router, console, bridge, backup, retention, admission);
   }
 
   public GatewayConfig withRetention(Retention retention) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention);
+        router, console, bridge, backup, retention, admission);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {

@@ -7,23 +7,78 @@ import io.vertx.core.Future;
 
 /**
  * Stage "admit": the key's requests-per-minute and tokens-per-minute limits (429 with Retry-After when spent, 503 when
- * the shared limiter is down and the gateway fails closed). Tokens are charged after the answer (see {@link Finish}).
+ * the shared limiter is down and the gateway fails closed), then fair admission ({@link AdmissionGate}: the key's
+ * concurrency limit, and a wait in the model's queue while its replicas are saturated). Tokens are charged after the
+ * answer, and the admission ticket given back, by {@link Finish}.
  */
 final class Admit {
 
+  static final String PRIORITY_HEADER = "x-priority";
+
   private final RateLimiter limiter;
+  private final AdmissionGate gate;
 
   Admit(RateLimiter limiter) {
+    this(limiter, null);
+  }
+
+  /** @param gate fair admission, or null for none */
+  Admit(RateLimiter limiter, AdmissionGate gate) {
     this.limiter = limiter;
+    this.gate = gate;
   }
 
   Future<Void> apply(ProxyExchange ex) {
     ApiKeyRow key = ex.key;
     Future<LimitDecision> decision = limiter.acquire(key.id(), key.allowedRpm(), tpm(key));
-    if (decision.succeeded()) { // the usual case (credit or in-process limits): no extra future
-      return verdict(decision.result());
+    if (gate == null) {
+      if (decision.succeeded()) { // the usual case (credit or in-process limits): no extra future
+        return verdict(decision.result());
+      }
+      return decision.compose(Admit::verdict);
     }
-    return decision.compose(Admit::verdict);
+    int priority;
+    try {
+      priority = priority(key, ex.request.getHeader(PRIORITY_HEADER));
+    } catch (IngressFailure f) {
+      return Future.failedFuture(f);
+    }
+    Future<Void> limited = decision.succeeded() ? verdict(decision.result()) : decision.compose(Admit::verdict);
+    return limited.compose(v -> {
+      if (ex.parsed == null) {
+        return Future.succeededFuture();
+      }
+      return gate.admit(ex.parsed.route(), key, priority, ex).map(ticket -> {
+        ex.ticket = ticket;
+        ex.onClientGone(null);
+        if (ex.clientGone()) {
+          throw IngressFailure.CLIENT_GONE;
+        }
+        return null;
+      });
+    });
+  }
+
+  /**
+   * The request's priority class: the key's, or a lower one it asks for with {@code X-Priority} (a higher one is cut
+   * to the key's: a key cannot raise itself).
+   */
+  static int priority(ApiKeyRow key, String header) {
+    int own = key.priorityOrDefault();
+    if (header == null || header.isBlank()) {
+      return own;
+    }
+    int asked;
+    try {
+      asked = Integer.parseInt(header.trim());
+    } catch (NumberFormatException e) {
+      asked = -1;
+    }
+    if (asked < 0 || asked > ApiKeyRow.MAX_PRIORITY) {
+      throw IngressFailure.invalid("X-Priority", "X-Priority must be an integer from 0 to " + ApiKeyRow.MAX_PRIORITY
+          + " (higher goes first), at most the key's own priority " + own + ".");
+    }
+    return Math.min(asked, own);
   }
 
   static Future<Void> verdict(LimitDecision decision) {

@@ -56,6 +56,9 @@ final class Finish {
     if (ex.lease != null) {
       ex.lease.release();
     }
+    if (ex.ticket != null) {
+      ex.ticket.release(); // after the lease: the next waiter sees this replica's place free
+    }
     meters.inFlight().decrementAndGet();
     if (ex.reservedBytes > 0 && limits != null) {
       limits.release(ex.key == null ? 0 : ex.key.id(), ex.reservedBytes);

@@ -84,6 +84,26 @@ public final class IngressFailure extends RuntimeException {
         "Every replica of `" + model + "` is at its request limit. Retry after " + seconds + " s.", seconds, false);
   }
 
+  /** Fair admission: the model's queue is full. */
+  public static IngressFailure queueFull(String model, long retryAfterSeconds) {
+    return new IngressFailure(429, "rate_limit_exceeded", "queue_full", null,
+        "Every replica of `" + model + "` is saturated and its queue is full. Retry after " + retryAfterSeconds + " s.",
+        retryAfterSeconds, false);
+  }
+
+  /** Fair admission: the request waited the longest allowed for a saturated model. */
+  public static IngressFailure queueTimeout(String model, long waitedMs, long retryAfterSeconds) {
+    return new IngressFailure(429, "rate_limit_exceeded", "queue_timeout", null,
+        "Every replica of `" + model + "` stayed saturated for the " + waitedMs + " ms this request waited. Retry after "
+            + retryAfterSeconds + " s.", retryAfterSeconds, false);
+  }
+
+  /** The key already has its maximum number of requests in the gateway. */
+  public static IngressFailure concurrencyLimit(int limit) {
+    return new IngressFailure(429, "rate_limit_exceeded", "concurrency_limit_exceeded", null,
+        "This API key already has " + limit + " requests in progress, its limit. Retry after 1 s.", 1, false);
+  }
+
   public static IngressFailure limiterUnavailable() {
     return new IngressFailure(503, "service_unavailable", "rate_limiter_unavailable", null,
         "The rate limiter is unavailable; try again shortly.", 1, false);

@@ -32,12 +32,16 @@ public final class IngressVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
 
+  /** How often requests waiting for a saturated model look again at the replicas' load. */
+  static final long DRAIN_INTERVAL_MS = 20;
+
   private final GatewayServices services;
   private final RouterMount controlPlane;
   private HttpServer server;
   private HttpClient client;
   private RateLimiter limiter;
   private long sweeper = -1;
+  private long drainer = -1;
   private UsageBatcher usage;
   private final ServerTls tls;
   private HttpServer redirect;
@@ -79,6 +83,10 @@ public final class IngressVerticle extends VerticleBase {
       pipeline.sweepTimeouts();
       guard.sweep();
     });
+    if (services.admission().settings().enabled()) {
+      // waiters also get in when the replicas' scraped load drops, not only when a request of this gateway ends
+      drainer = vertx.setPeriodic(DRAIN_INTERVAL_MS, id -> services.admission().drainAll());
+    }
 
     Router router = Router.router(vertx);
     for (String prefix : new String[] {"/v1", "/api/v1"}) {
@@ -293,6 +301,7 @@ public final class IngressVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweeper);
+    vertx.cancelTimer(drainer);
     if (tlsListener != null) {
       tls.removeOnChange(tlsListener);
     }

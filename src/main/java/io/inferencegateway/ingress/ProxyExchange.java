@@ -35,6 +35,9 @@ final class ProxyExchange {
   /** Set by parse; null before (and for requests refused earlier). */
   ParsedRequest parsed;
 
+  /** Set by admit when fair admission let the request in; given back by finish. */
+  AdmissionGate.Ticket ticket;
+
   /** Set by route-and-send: the replica of the current attempt, its request and answer. */
   ReplicaLease lease;
   int attempts;

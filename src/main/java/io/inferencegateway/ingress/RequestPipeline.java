@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  *   <li>{@link Authenticate}: the API key, with the body still unread;</li>
  *   <li>{@link ReadBody}: a JSON body within the size limit;</li>
  *   <li>{@link ParseRequest}: the toolkit's rules, a model the key may use, what goes upstream;</li>
- *   <li>{@link Admit}: the key's per-minute limits;</li>
+ *   <li>{@link Admit}: the key's per-minute limits, then fair admission (a wait while the model is saturated);</li>
  *   <li>{@link RouteAndSend}: a replica leased from the router, the request sent, fail-over to another replica;</li>
  *   <li>{@link RelayAnswer}: the answer to the client, JSON or server-sent events as they arrive;</li>
  *   <li>{@link Finish}: timers stopped, lease released, usage recorded.</li>
@@ -71,7 +71,7 @@ final class RequestPipeline {
     this.readBody = new ReadBody(config.http().maxBodyBytes(), limits, guard);
     this.parse = new ParseRequest(services.registry(), config.router().affinityPrefixChars(),
         config.usage().storeContent(), config.usage().contentMaxChars());
-    this.admit = new Admit(limiter);
+    this.admit = new Admit(limiter, services.admission());
     this.routeAndSend = new RouteAndSend(services.router(), new HttpUpstream(client, upstream, watchdog, clockNanos),
         config.router().maxAttempts(), services.meters(), clockMs);
     this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs);

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 public final class ApiKeyStore {
 
   private static final String COLUMNS = "id, user_id, key_hash, key_prefix, allowed_rpm, allowed_tpm, models, enabled,"
-      + " expires_at, created_at, last_used_at";
+      + " expires_at, created_at, last_used_at, priority, max_concurrent_requests, queue_weight";
 
   private final Database db;
 
@@ -25,18 +25,37 @@ public final class ApiKeyStore {
     this.db = db;
   }
 
+  /** A key to create; the admission settings may be null (defaults). */
   public record NewApiKey(String userId, String keyHash, String keyPrefix, int allowedRpm, Integer allowedTpm,
-                          List<String> models, Instant expiresAt) {}
+                          List<String> models, Instant expiresAt, Integer priority, Integer maxConcurrentRequests,
+                          Integer queueWeight) {
+
+    public NewApiKey(String userId, String keyHash, String keyPrefix, int allowedRpm, Integer allowedTpm,
+                     List<String> models, Instant expiresAt) {
+      this(userId, keyHash, keyPrefix, allowedRpm, allowedTpm, models, expiresAt, null, null, null);
+    }
+  }
 
   public Future<ApiKeyRow> insert(NewApiKey k) {
     Instant now = Instant.now();
     return db.pool().preparedQuery("INSERT INTO api_keys (user_id, key_hash, key_prefix, allowed_rpm, allowed_tpm, models,"
-            + " enabled, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, TRUE, ?, ?)")
-        .execute(Tuple.of(k.userId(), k.keyHash(), k.keyPrefix(), k.allowedRpm(), k.allowedTpm(),
-            k.models() == null ? null : new JsonArray(k.models()).encode(), SqlValues.toDb(k.expiresAt()),
-            SqlValues.toDb(now)))
+            + " enabled, expires_at, created_at, priority, max_concurrent_requests, queue_weight)"
+            + " VALUES (?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?)")
+        .execute(Tuple.tuple(java.util.Arrays.asList(k.userId(), k.keyHash(), k.keyPrefix(), k.allowedRpm(),
+            k.allowedTpm(), k.models() == null ? null : new JsonArray(k.models()).encode(),
+            SqlValues.toDb(k.expiresAt()), SqlValues.toDb(now), k.priority(), k.maxConcurrentRequests(),
+            k.queueWeight())))
         .map(rows -> new ApiKeyRow(db.dialect().generatedId(rows), k.userId(), k.keyHash(), k.keyPrefix(), k.allowedRpm(),
-            k.allowedTpm(), k.models(), true, k.expiresAt(), now, null));
+            k.allowedTpm(), k.models(), true, k.expiresAt(), now, null, k.priority(), k.maxConcurrentRequests(),
+            k.queueWeight()));
+  }
+
+  /** Sets a key's fair-admission settings (null: the default); false if there is no such key. */
+  public Future<Boolean> setAdmission(long id, Integer priority, Integer maxConcurrentRequests, Integer queueWeight) {
+    return db.pool().preparedQuery("UPDATE api_keys SET priority = ?, max_concurrent_requests = ?, queue_weight = ?"
+            + " WHERE id = ?")
+        .execute(Tuple.tuple(java.util.Arrays.asList(priority, maxConcurrentRequests, queueWeight, id)))
+        .map(rows -> rows.rowCount() > 0);
   }
 
   public Future<List<ApiKeyRow>> all() {
@@ -88,7 +107,8 @@ public final class ApiKeyStore {
           r.getInteger("allowed_rpm"), SqlValues.nullableInt(r, "allowed_tpm"),
           models == null ? null : new JsonArray(models).stream().map(String::valueOf).toList(),
           SqlValues.bool(r, "enabled"), SqlValues.instant(r, "expires_at"), SqlValues.instant(r, "created_at"),
-          SqlValues.instant(r, "last_used_at")));
+          SqlValues.instant(r, "last_used_at"), SqlValues.nullableInt(r, "priority"),
+          SqlValues.nullableInt(r, "max_concurrent_requests"), SqlValues.nullableInt(r, "queue_weight")));
     }
     return out;
   }

@@ -31,7 +31,8 @@ public final class Migrations {
   /** Append new files here; never edit one that has shipped. */
   static final List<String> FILES = List.of(
       "V1__toolkit_tables.sql",
-      "V2__backups_and_usage_rollups.sql");
+      "V2__backups_and_usage_rollups.sql",
+      "V3__key_admission_settings.sql");
 
   private Migrations() {}
 

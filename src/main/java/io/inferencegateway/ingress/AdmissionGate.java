@@ -1,0 +1,328 @@
+package io.inferencegateway.ingress;
+
+import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.limits.FairQueue;
+import io.inferencegateway.routing.LoadReport;
+import io.inferencegateway.routing.ModelRegistry;
+import io.inferencegateway.routing.ModelRoute;
+import io.inferencegateway.routing.ReplicaState;
+import io.inferencegateway.store.ApiKeyRow;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * Fair admission, shared by every ingress event loop of the gateway. A request takes a {@link Ticket} before it is
+ * routed and gives it back when it ends ({@link Finish}):
+ *
+ * <ul>
+ *   <li>a key with {@code max_concurrent_requests} holds at most that many tickets (queued or in flight); one more is
+ *       refused at once, 429 {@code concurrency_limit_exceeded};</li>
+ *   <li>when admission is on and every routable replica of the model is saturated (its vLLM reports more waiting
+ *       requests than {@code maxWaitingPerReplica} or more KV-cache use than {@code maxKvCacheUsage}, or it has
+ *       {@code maxInFlightPerReplica} requests from the gateway), or the gateway already holds that many tickets for
+ *       the model per replica, the request waits in the model's {@link FairQueue} instead of piling into vLLM's
+ *       first-come queue. It leaves by priority class, then weighted fair share across keys, when a ticket is given
+ *       back or the replicas' load drops ({@link #drainAll}, on a short timer);</li>
+ *   <li>a full queue refuses at once (429 {@code queue_full}), a request that waited {@code maxWaitMs} is refused
+ *       (429 {@code queue_timeout}), both with Retry-After; a client that leaves gives its place back.</li>
+ * </ul>
+ *
+ * <p>Each model's queue has its own lock, held for a few map operations; waiters are resumed on their own event loop.
+ */
+public final class AdmissionGate {
+
+  private static final Logger log = LoggerFactory.getLogger(AdmissionGate.class);
+
+  /** Timers for the waits (Vert.x timers on the waiter's event loop; tests may use their own). */
+  public interface Timers {
+    long set(Context context, long delayMs, Runnable action);
+
+    void cancel(Context context, long id);
+  }
+
+  static final Timers VERTX_TIMERS = new Timers() {
+    @Override
+    public long set(Context context, long delayMs, Runnable action) {
+      return context.owner().setTimer(delayMs, id -> action.run());
+    }
+
+    @Override
+    public void cancel(Context context, long id) {
+      context.owner().cancelTimer(id);
+    }
+  };
+
+  private final GatewayConfig.Admission settings;
+  private final long loadStaleMs;
+  private final ModelRegistry registry;
+  private final LongSupplier clockMs;
+  private final Timers timers;
+  private final MeterRegistry meters;
+  private final ConcurrentHashMap<String, ModelQueue> queues = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, AtomicInteger> byKey = new ConcurrentHashMap<>();
+  private final AtomicInteger queuedTotal = new AtomicInteger();
+
+  public AdmissionGate(GatewayConfig.Admission settings, long loadStaleMs, ModelRegistry registry, LongSupplier clockMs,
+                       Timers timers, MeterRegistry meters) {
+    this.settings = settings;
+    this.loadStaleMs = loadStaleMs;
+    this.registry = registry;
+    this.clockMs = clockMs;
+    this.timers = timers;
+    this.meters = meters;
+  }
+
+  public AdmissionGate(GatewayConfig config, ModelRegistry registry, MeterRegistry meters) {
+    this(config.admission(), config.router().loadStaleMs(), registry, System::currentTimeMillis, VERTX_TIMERS, meters);
+  }
+
+  public GatewayConfig.Admission settings() {
+    return settings;
+  }
+
+  /** One model's queue, the tickets the gateway holds for it, and its meters. */
+  private final class ModelQueue {
+    final String model;
+    final FairQueue<Waiter> queue = new FairQueue<>();
+    int admitted;
+    final AtomicInteger length = new AtomicInteger();
+    final Timer waits;
+    final Counter queued;
+
+    ModelQueue(String model) {
+      this.model = model;
+      Gauge.builder("gateway_admission_queue_length", length, AtomicInteger::get)
+          .description("Requests waiting in the gateway for a saturated model").tag("model", model).register(meters);
+      Gauge.builder("gateway_admission_admitted", this, q -> q.admitted)
+          .description("Requests the gateway let through to a model and that have not ended").tag("model", model)
+          .register(meters);
+      waits = Timer.builder("gateway_admission_wait").description("How long requests waited for a saturated model")
+          .tag("model", model).publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+          .maximumExpectedValue(Duration.ofMinutes(5)).register(meters);
+      queued = Counter.builder("gateway_admission_queued").description("Requests that had to wait for a saturated model")
+          .tag("model", model).register(meters);
+    }
+  }
+
+  private static final class Waiter {
+    final Context context;
+    final Promise<Ticket> promise;
+    final Ticket ticket;
+    FairQueue.Entry<Waiter> entry;
+    long timer;
+
+    Waiter(Context context, Ticket ticket) {
+      this.context = context;
+      this.ticket = ticket;
+      this.promise = Promise.promise();
+    }
+  }
+
+  /** A request's place: given back exactly once by {@link #release()}. */
+  public final class Ticket {
+    private final long keyId;
+    private final boolean countedForKey;
+    private ModelQueue model;
+    private boolean released;
+
+    private Ticket(long keyId, boolean countedForKey) {
+      this.keyId = keyId;
+      this.countedForKey = countedForKey;
+    }
+
+    /** The request ended (or never got through): frees its place and lets the next waiter in. */
+    public void release() {
+      if (released) {
+        return;
+      }
+      released = true;
+      if (countedForKey) {
+        AtomicInteger n = byKey.get(keyId);
+        if (n != null) {
+          n.decrementAndGet();
+        }
+      }
+      ModelQueue q = model;
+      if (q != null) {
+        synchronized (q) {
+          q.admitted--;
+        }
+        drain(q);
+      }
+    }
+  }
+
+  /**
+   * A ticket for this request: at once when the key is under its concurrency limit and the model is not saturated (or
+   * admission is off), after a wait in the model's queue otherwise; a failed future with the 429 to answer.
+   *
+   * @param priority the request's class (the key's, or lower with {@code X-Priority})
+   * @param ex the request: if its client leaves while it waits, it gives its place back
+   */
+  Future<Ticket> admit(ModelRoute route, ApiKeyRow key, int priority, ProxyExchange ex) {
+    Integer limit = key.maxConcurrentRequests();
+    boolean counted = limit != null && limit > 0;
+    if (counted) {
+      AtomicInteger n = byKey.computeIfAbsent(key.id(), id -> new AtomicInteger());
+      if (n.incrementAndGet() > limit) {
+        n.decrementAndGet();
+        rejected(route.name(), "concurrency_limit_exceeded");
+        return Future.failedFuture(IngressFailure.concurrencyLimit(limit));
+      }
+    }
+    Ticket ticket = new Ticket(key.id(), counted);
+    if (!settings.enabled()) {
+      return Future.succeededFuture(ticket);
+    }
+    ModelQueue q = queues.computeIfAbsent(route.name(), ModelQueue::new);
+    Waiter w;
+    synchronized (q) {
+      if (q.queue.isEmpty() && !saturated(q, route)) {
+        q.admitted++;
+        ticket.model = q;
+        return Future.succeededFuture(ticket);
+      }
+      if (q.queue.size() >= settings.maxQueueLength()) {
+        ticket.release();
+        rejected(route.name(), "queue_full");
+        return Future.failedFuture(IngressFailure.queueFull(route.name(), retryAfterSeconds()));
+      }
+      Context context = io.vertx.core.Vertx.currentContext();
+      w = new Waiter(context, ticket);
+      w.entry = q.queue.add(w, key.id(), priority, key.queueWeightOrDefault(), clockMs.getAsLong());
+      q.length.incrementAndGet();
+      queuedTotal.incrementAndGet();
+      q.queued.increment();
+      w.timer = timers.set(context, settings.maxWaitMs(), () -> leave(q, w, false));
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("Request of key {} waits for {} (priority {}, {} waiting)", key.id(), route.name(), priority,
+          q.length.get());
+    }
+    ex.onClientGone(() -> leave(q, w, true));
+    return w.promise.future();
+  }
+
+  /** The waiter times out or its client left: out of the queue, unless it was let in meanwhile. */
+  private void leave(ModelQueue q, Waiter w, boolean clientGone) {
+    synchronized (q) {
+      if (!q.queue.remove(w.entry)) {
+        return; // already let in: the pipeline goes on and ends it
+      }
+      q.length.decrementAndGet();
+      queuedTotal.decrementAndGet();
+    }
+    if (clientGone) {
+      timers.cancel(w.context, w.timer);
+    }
+    w.ticket.release();
+    long waited = clockMs.getAsLong() - w.entry.enqueuedAtMs();
+    if (clientGone) {
+      w.promise.tryFail(IngressFailure.CLIENT_GONE);
+    } else {
+      rejected(q.model, "queue_timeout");
+      w.promise.tryFail(IngressFailure.queueTimeout(q.model, waited, retryAfterSeconds()));
+    }
+  }
+
+  /** Lets waiters of this model in while it has room. */
+  private void drain(ModelQueue q) {
+    if (q.queue.isEmpty()) {
+      return;
+    }
+    ModelRoute route = registry.model(q.model);
+    while (true) {
+      Waiter w;
+      synchronized (q) {
+        if (q.queue.isEmpty() || route == null || saturated(q, route)) {
+          return;
+        }
+        w = q.queue.poll().item();
+        q.admitted++;
+        w.ticket.model = q;
+        q.length.decrementAndGet();
+        queuedTotal.decrementAndGet();
+      }
+      long waited = clockMs.getAsLong() - w.entry.enqueuedAtMs();
+      q.waits.record(Math.max(0, waited), TimeUnit.MILLISECONDS);
+      timers.cancel(w.context, w.timer);
+      w.context.runOnContext(v -> w.promise.tryComplete(w.ticket));
+    }
+  }
+
+  /** Lets waiters in wherever the replicas' load dropped (called on a short timer; cheap when nothing waits). */
+  public void drainAll() {
+    if (queuedTotal.get() == 0) {
+      return;
+    }
+    for (ModelQueue q : queues.values()) {
+      drain(q);
+    }
+  }
+
+  /** Whether every routable replica is saturated, or the gateway holds its in-flight cap for all of them. */
+  private boolean saturated(ModelQueue q, ModelRoute route) {
+    long now = clockMs.getAsLong();
+    int cap = settings.maxInFlightPerReplica();
+    int routable = 0;
+    int full = 0;
+    for (ReplicaState r : route.replicas()) {
+      if (!r.routable()) {
+        continue;
+      }
+      routable++;
+      LoadReport load = r.load();
+      boolean fresh = load != null && load.freshAt(now, loadStaleMs);
+      if ((cap > 0 && r.inFlight() >= cap)
+          || (fresh && (load.waiting() > settings.maxWaitingPerReplica() || load.kvCacheUsage() > settings.maxKvCacheUsage()))) {
+        full++;
+      }
+    }
+    if (routable == 0) {
+      return false; // nothing to wait for: the router answers 503
+    }
+    return full == routable || (cap > 0 && q.admitted >= (long) cap * routable);
+  }
+
+  private long retryAfterSeconds() {
+    return Math.max(1, Math.min(60, settings.maxWaitMs() / 2000));
+  }
+
+  private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
+
+  private void rejected(String model, String reason) {
+    rejections.computeIfAbsent(model + '\u0000' + reason, k -> Counter.builder("gateway_admission_rejected")
+        .description("Requests refused by fair admission, by model and reason (queue_full, queue_timeout, "
+            + "concurrency_limit_exceeded)").tag("model", model).tag("reason", reason).register(meters)).increment();
+  }
+
+  /** Requests waiting for this model now (for the live feed and tests). */
+  public int queued(String model) {
+    ModelQueue q = queues.get(model);
+    return q == null ? 0 : q.length.get();
+  }
+
+  /** Tickets the gateway holds for this model now. */
+  public int admitted(String model) {
+    ModelQueue q = queues.get(model);
+    if (q == null) {
+      return 0;
+    }
+    synchronized (q) {
+      return q.admitted;
+    }
+  }
+}
