@@ -1,7 +1,8 @@
-// API Keys: create (user, limits, models, expiry), show the plaintext once with a copy button, list, delete/disable.
+// API Keys: create (user, limits, models, expiry, fair admission), show the plaintext once with a copy button, list,
+// edit a key's fair-admission settings, delete/disable.
 
-import { get, post } from '../api.js';
-import { h, field, button, badge, act, pageHead, confirmDialog, copyButton, table, fmtTime, fmtNum } from '../dom.js';
+import { get, post, put } from '../api.js';
+import { h, field, button, badge, act, pageHead, confirmDialog, copyButton, table, fmtTime, fmtNum, modal } from '../dom.js';
 import { modelNames } from './models.js';
 
 export async function render(root) {
@@ -10,6 +11,9 @@ export async function render(root) {
   const tpm = h('input', { type: 'number', id: 'key-tpm', min: '1', step: '1', placeholder: 'no limit' });
   const models = h('select', { id: 'key-models', multiple: true, size: '4' });
   const expires = h('input', { type: 'datetime-local', id: 'key-expires' });
+  const priority = h('input', { type: 'number', id: 'key-priority', min: '0', max: '9', step: '1', placeholder: 'default (5)' });
+  const concurrent = h('input', { type: 'number', id: 'key-concurrent', min: '1', step: '1', placeholder: 'no limit' });
+  const weight = h('input', { type: 'number', id: 'key-weight', min: '1', max: '1000', step: '1', placeholder: '1' });
   const create = h('button', { type: 'submit', class: 'btn', id: 'key-create' }, 'Create key');
   const secretBox = h('div', { id: 'new-key', hidden: true });
   const listBox = h('div', { id: 'key-list' });
@@ -25,6 +29,9 @@ export async function render(root) {
       const chosen = [...models.selectedOptions].map((o) => o.value);
       if (chosen.length) body.models = chosen;
       if (expires.value) body.expires_at = new Date(expires.value).toISOString();
+      if (priority.value) body.priority = Number(priority.value);
+      if (concurrent.value) body.max_concurrent_requests = Number(concurrent.value);
+      if (weight.value) body.queue_weight = Number(weight.value);
       const made = await act(create, () => post('/api/v1/generate_api_key', body), `Key created for ${body.user_id}.`);
       if (made) {
         showSecret(made);
@@ -38,6 +45,9 @@ export async function render(root) {
   field('Tokens per minute', tpm, 'Empty: no token limit.'),
   field('Allowed models', models, 'None selected: every model. Ctrl/⌘-click to pick several.', 'wide-2'),
   field('Expires', expires, 'Empty: never (your local time).'),
+  field('Priority', priority, 'When a model is saturated, higher classes (0-9) leave the gateway queue first.'),
+  field('Max concurrent requests', concurrent, 'Requests of this key in the gateway at once; more get 429.'),
+  field('Queue weight', weight, 'Share of a saturated model when several keys wait (2 = twice the share of 1).'),
   h('div', { class: 'form-actions' }, create));
 
   function showSecret(made) {
@@ -63,6 +73,9 @@ export async function render(root) {
       { label: 'Req/min', num: true, cell: (k) => fmtNum(k.allowed_rpm) },
       { label: 'Tokens/min', num: true, cell: (k) => (k.allowed_tpm ? fmtNum(k.allowed_tpm) : '—') },
       { label: 'Models', cell: (k) => (k.models && k.models.length ? k.models.join(', ') : 'all') },
+      { label: 'Priority', num: true, cell: (k) => (k.priority ?? 5) },
+      { label: 'Max concurrent', num: true, cell: (k) => (k.max_concurrent_requests ? fmtNum(k.max_concurrent_requests) : '—') },
+      { label: 'Weight', num: true, cell: (k) => (k.queue_weight ?? 1) },
       {
         label: 'Status',
         cell: (k) => (!k.enabled ? badge('disabled', 'bad')
@@ -74,8 +87,11 @@ export async function render(root) {
       {
         label: '',
         class: 'actions',
-        cell: (k) => (k.enabled ? button('Delete', (e) => remove(k, e.currentTarget), 'btn-danger btn-sm',
-          { 'aria-label': `Delete key ${k.id} of ${k.user_id}` }) : ''),
+        cell: (k) => (k.enabled ? h('span', { class: 'nowrap' },
+          button('Admission', () => editAdmission(k), 'btn-ghost btn-sm',
+            { 'aria-label': `Edit the fair-admission settings of key ${k.id}` }), ' ',
+          button('Delete', (e) => remove(k, e.currentTarget), 'btn-danger btn-sm',
+            { 'aria-label': `Delete key ${k.id} of ${k.user_id}` })) : ''),
       },
     ], rows.map((k) => ({ ...k, __key: String(k.id) })), q ? 'No key matches.' : 'No API keys yet.'));
   }
@@ -84,6 +100,31 @@ export async function render(root) {
     const data = await get('/api/v1/api_keys');
     keys = Array.isArray(data) ? data : (data && (data.data || data.api_keys)) || [];
     draw();
+  }
+
+  function editAdmission(k) {
+    const num = (id, attrs, v) => h('input', { type: 'number', id, step: '1', ...attrs, value: v == null ? '' : String(v) });
+    const p = num('edit-priority', { min: '0', max: '9', placeholder: 'default (5)' }, k.priority);
+    const c = num('edit-concurrent', { min: '1', placeholder: 'no limit' }, k.max_concurrent_requests);
+    const w = num('edit-weight', { min: '1', max: '1000', placeholder: '1' }, k.queue_weight);
+    const save = h('button', { type: 'submit', class: 'btn' }, 'Save');
+    const value = (input) => (input.value.trim() === '' ? null : Number(input.value));
+    const dlg = modal(`Fair admission of key ${k.prefix || k.id}…`, h('form', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { priority: value(p), max_concurrent_requests: value(c), queue_weight: value(w) };
+        const done = await act(save, () => put(`/api/v1/api_keys/${k.id}`, body).then(() => true),
+          `Key ${k.prefix || k.id}: fair-admission settings saved.`);
+        if (done) {
+          dlg.close();
+          await load();
+        }
+      },
+    }, field('Priority', p, '0-9; higher leaves a saturated model\'s queue first. Empty: 5.'),
+    field('Max concurrent requests', c, 'Requests in the gateway at once (waiting or in flight). Empty: no limit.'),
+    field('Queue weight', w, 'Share when several keys wait. Empty: 1.'),
+    h('div', { class: 'dialog-actions' }, button('Cancel', () => dlg.close(), 'btn-ghost'), save)));
+    p.focus();
   }
 
   async function remove(k, btn) {

@@ -83,6 +83,18 @@ export async function render(root) {
   const tile = (label, value, sub, id) => h('div', { class: 'tile' }, h('div', { class: 'label', text: label }),
     h('div', { class: 'value', id, text: value }), h('div', { class: 'sub', text: sub }));
 
+  // fair admission: requests waiting in the gateway for saturated models, and how long the last second's waits took
+  function admissionTile(last) {
+    const models = Object.entries((last && last.admission) || {});
+    const queued = models.reduce((a, [, m]) => a + (m.queue_length || 0), 0);
+    const waits = models.filter(([, m]) => m.waited);
+    const longest = waits.reduce((a, [, m]) => Math.max(a, m.wait_ms_max || 0), 0);
+    const busiest = models.filter(([, m]) => m.queue_length).map(([name, m]) => `${name} ${fmtNum(m.queue_length)}`);
+    return tile('Queued', last ? fmtNum(queued) : '—',
+      waits.length ? `longest wait ${fmtMs(longest)}${busiest.length ? `; ${busiest.join(', ')}` : ''}`
+        : (busiest.length ? busiest.join(', ') : 'nothing waits'), 'live-queued');
+  }
+
   function drawLive() {
     const hist = liveHistory();
     const last = hist[hist.length - 1];
@@ -98,7 +110,8 @@ export async function render(root) {
       tile('Tokens', fmtNum(tokens), window, 'live-tokens'),
       tile('In flight', last ? fmtNum(last.in_flight) : '—', 'now', 'live-in-flight'),
       tile('Latency p50 / p95', lastLatency ? `${fmtMs(lastLatency.latency_ms_p50)}` : '—',
-        lastLatency ? `p95 ${fmtMs(lastLatency.latency_ms_p95)}` : 'no requests yet', 'live-latency'));
+        lastLatency ? `p95 ${fmtMs(lastLatency.latency_ms_p95)}` : 'no requests yet', 'live-latency'),
+      admissionTile(last));
     liveChart.data.labels = hist.map((s) => timeLabel(s.ts, false));
     liveChart.data.datasets[0].data = hist.map((s) => s.requests);
     liveChart.data.datasets[1].data = hist.map((s) => s.errors);

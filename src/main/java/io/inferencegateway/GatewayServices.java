@@ -56,7 +56,7 @@ public record GatewayServices(
                          Function<Vertx, RateLimiter> rateLimiters, GatewayMeters meters,
                          PrometheusMeterRegistry prometheus, Clock clock, ClientLimits clientLimits) {
     this(config, database, apiKeys, models, metricsStore, settings, keyCache, adminAuth, registry, router, announcements,
-        rateLimiters, meters, prometheus, clock, clientLimits, new AdmissionGate(config, registry, meters.registry()));
+        rateLimiters, meters, prometheus, clock, clientLimits, new AdmissionGate(config, registry, meters));
   }
 
   public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,

@@ -85,8 +85,31 @@ public final class AdmissionGate {
     this.meters = meters;
   }
 
-  public AdmissionGate(GatewayConfig config, ModelRegistry registry, MeterRegistry meters) {
-    this(config.admission(), config.router().loadStaleMs(), registry, System::currentTimeMillis, VERTX_TIMERS, meters);
+  /** The gateway's gate; the live feed reads its state through {@code meters}. */
+  public AdmissionGate(GatewayConfig config, ModelRegistry registry, io.inferencegateway.metrics.GatewayMeters meters) {
+    this(config.admission(), config.router().loadStaleMs(), registry, System::currentTimeMillis, VERTX_TIMERS,
+        meters.registry());
+    meters.admissionSource(this::liveSnapshot);
+  }
+
+  /**
+   * By model: requests waiting and admitted now, and the waits that ended since the last call (count, mean and
+   * longest in ms). For the live feed, once a second.
+   */
+  public io.vertx.core.json.JsonObject liveSnapshot() {
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
+    for (ModelQueue q : queues.values()) {
+      synchronized (q) {
+        out.put(q.model, new io.vertx.core.json.JsonObject().put("queue_length", q.length.get())
+            .put("admitted", q.admitted).put("waited", q.liveWaits)
+            .put("wait_ms_avg", q.liveWaits == 0 ? null : q.liveWaitSumMs / q.liveWaits)
+            .put("wait_ms_max", q.liveWaits == 0 ? null : q.liveWaitMaxMs));
+        q.liveWaits = 0;
+        q.liveWaitSumMs = 0;
+        q.liveWaitMaxMs = 0;
+      }
+    }
+    return out;
   }
 
   public GatewayConfig.Admission settings() {
@@ -101,6 +124,10 @@ public final class AdmissionGate {
     final AtomicInteger length = new AtomicInteger();
     final Timer waits;
     final Counter queued;
+    /** Since the last live snapshot: waits ended by admission, their total and longest. */
+    int liveWaits;
+    long liveWaitSumMs;
+    long liveWaitMaxMs;
 
     ModelQueue(String model) {
       this.model = model;
@@ -256,8 +283,13 @@ public final class AdmissionGate {
         q.length.decrementAndGet();
         queuedTotal.decrementAndGet();
       }
-      long waited = clockMs.getAsLong() - w.entry.enqueuedAtMs();
-      q.waits.record(Math.max(0, waited), TimeUnit.MILLISECONDS);
+      long waited = Math.max(0, clockMs.getAsLong() - w.entry.enqueuedAtMs());
+      q.waits.record(waited, TimeUnit.MILLISECONDS);
+      synchronized (q) {
+        q.liveWaits++;
+        q.liveWaitSumMs += waited;
+        q.liveWaitMaxMs = Math.max(q.liveWaitMaxMs, waited);
+      }
       timers.cancel(w.context, w.timer);
       w.context.runOnContext(v -> w.promise.tryComplete(w.ticket));
     }

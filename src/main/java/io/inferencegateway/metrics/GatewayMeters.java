@@ -30,6 +30,8 @@ public final class GatewayMeters {
   private final ConcurrentHashMap<String, Timer> latency = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> ttft = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> failovers = new ConcurrentHashMap<>();
+  private volatile java.util.function.Supplier<io.vertx.core.json.JsonObject> admission =
+      io.vertx.core.json.JsonObject::new;
   private final ConcurrentHashMap<String, Counter> affinityHits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> affinityMisses = new ConcurrentHashMap<>();
 
@@ -82,6 +84,16 @@ public final class GatewayMeters {
     failovers.computeIfAbsent(model, m -> Counter.builder("gateway_failovers")
         .description("Requests retried on another replica (before anything reached the client), by model")
         .tag("model", m).register(registry)).increment();
+  }
+
+  /** Where the live feed gets fair admission's state by model (set by the admission gate). */
+  public void admissionSource(java.util.function.Supplier<io.vertx.core.json.JsonObject> source) {
+    this.admission = source;
+  }
+
+  /** Fair admission by model since the last call: queue length, admitted, waits (for the live feed). */
+  public io.vertx.core.json.JsonObject admissionSnapshot() {
+    return admission.get();
   }
 
   /**

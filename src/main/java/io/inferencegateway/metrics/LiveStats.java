@@ -63,7 +63,8 @@ final class LiveStats {
         .put("latency_ms_p50", percentileMs(sorted, 0.50))
         .put("latency_ms_p95", percentileMs(sorted, 0.95))
         .put("latency_ms_p99", percentileMs(sorted, 0.99))
-        .put("by_model", models);
+        .put("by_model", models)
+        .put("admission", meters.admissionSnapshot());
     byModel.clear();
     samples = 0;
     requests = 0;
