@@ -49,7 +49,9 @@ SIM_ARGS = ["--engine", "faithful", "--tokens", str(SIM_TOKENS), "--max-model-le
 SYSTEM_PROMPTS = 4
 SYSTEM_WORDS = 300
 CONVERSATIONS = 64
-ADMISSION = {"enabled": True, "maxInFlightPerReplica": 24, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
+# 12 in flight per replica: past 8 sequences a simulated step costs 0.75 ms per sequence, so decode throughput is the
+# same with 12 as with 24, and steps (everyone's time per token, and the next prefill's wait) are half as long
+ADMISSION = {"enabled": True, "maxInFlightPerReplica": 12, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
              "maxQueueLength": 10000, "maxWaitMs": 30000}
 
 
@@ -274,6 +276,7 @@ class Fleet:
         conf["router"]["strategy"] = "p2c" if strategy == "default" else strategy
         conf["router"]["prefixAffinity"] = strategy == "default"
         conf["admission"] = dict(ADMISSION, enabled=admission)
+        conf["health"]["intervalMs"] = 1000
         path = os.path.join(B.WORK, "fleet-gateway.json")
         with open(path, "w") as f:
             json.dump(conf, f, indent=2)
@@ -287,11 +290,21 @@ class Fleet:
         B.wait_until(lambda: B.http_get(f"http://127.0.0.1:{GATEWAY_PORT}/health")[0] == 200, "gateway", 120)
 
     def wait_routable(self, key):
-        """Until a request goes through (the replicas' first health checks have passed)."""
+        """Until every replica is up in the gateway and a request goes through."""
         def ok():
+            _, body = B.http_get(f"http://127.0.0.1:{GATEWAY_PORT}/health")
+            if json.loads(body).get("replicas_up") != self.n:
+                return False
             rec = asyncio.run(one_request([{"role": "user", "content": "hello"}], key, []))
             return rec.get("status") == 200
         B.wait_until(ok, "a routable fleet", 60)
+
+    def restart(self, strategy, admission, key):
+        """Fresh simulators (cold caches) and a fresh gateway (no pooled connections to the old ones)."""
+        self.s.stop("gateway")
+        self.start_sims()
+        self.start_gateway(strategy, admission)
+        self.wait_routable(key)
 
 
 def seed_db(replicas):
@@ -351,18 +364,17 @@ def fleet_run(args, servers):
            "load_average_at_start": load1, "capacity": {}, "cells": [], "fairness": {}}
 
     for strategy in STRATEGIES:
-        fleet.start_sims()
-        fleet.start_gateway(strategy, False)
-        fleet.wait_routable(heavy)
         for wname, wcls in WORKLOADS.items():
+            fleet.restart(strategy, False, heavy)
             if wname not in out["capacity"]:
                 users = 24 * args.fleet_replicas
-                B.log(f"fleet: capacity of {wname} (closed loop, {users} users, round-robin)")
-                cap = asyncio.run(closed_loop(wcls(99), heavy, users, max(10, seconds * 2 // 3)))
+                cap_s = max(10, seconds * 2 // 3)
+                B.log(f"fleet: capacity of {wname} (closed loop, {users} users, {strategy}, {cap_s} s)")
+                cap = asyncio.run(closed_loop(wcls(99), heavy, users, cap_s))
                 okr = [r for r in cap if r.get("status") == 200]
-                out["capacity"][wname] = len(okr) / max(10, seconds * 2 // 3)
+                out["capacity"][wname] = len(okr) / cap_s
                 B.log(f"  {out['capacity'][wname]:.1f} requests/s")
-                fleet.start_sims()  # cold caches again
+                fleet.restart(strategy, False, heavy)  # cold caches again
             workload = wcls(1)
             for load in LOADS:
                 rate = load * out["capacity"][wname]
@@ -375,8 +387,6 @@ def fleet_run(args, servers):
                       f"{fmt(cell['ttft_p99_ms'])} ms, {cell['output_tok_s']:.0f} tok/s, hit rate "
                       f"{fmt(cell['prefix_cache_hit_rate'], 3)}, spread {fmt(cell['load_spread_max_over_mean'], 2)}, "
                       f"errors {cell['errors']}")
-            if wname == "multi-turn" and strategy != STRATEGIES[-1]:
-                fleet.start_sims()
 
     if "fairness" not in args.fleet_skip:
         cap = out["capacity"]["uniform"]
@@ -385,9 +395,7 @@ def fleet_run(args, servers):
                 ("light alone", False, [("light", 0.06)]),
                 ("admission off", False, [("heavy", 1.08), ("light", 0.06)]),
                 ("admission on", True, [("heavy", 1.08), ("light", 0.06)])):
-            fleet.start_sims()
-            fleet.start_gateway("default", admission)
-            fleet.wait_routable(heavy)
+            fleet.restart("default", admission, heavy)
             B.log(f"fleet: fairness, {name}")
             keys = {"heavy": heavy, "light": light}
             results, cache = run_cell(fleet, [(Uniform(zlib.crc32(k.encode())), keys[k], share * cap, k) for k, share in streams],
