@@ -36,6 +36,7 @@ public final class ReplicaState {
     volatile long lastErrorAtMs;
     volatile long lastCheckedAtMs;
     volatile LoadReport load;
+    volatile int inFlightAtScrape;
 
     Live(GatewayConfig.Breaker breakerSettings) {
       breaker = new CircuitBreaker(breakerSettings, () -> ThreadLocalRandom.current().nextDouble());
@@ -155,6 +156,7 @@ public final class ReplicaState {
   }
 
   public void load(LoadReport report) {
+    live.inFlightAtScrape = live.inFlight.get();
     live.load = report;
   }
 
@@ -200,7 +202,7 @@ public final class ReplicaState {
   public ReplicaView view(long nowMs, long loadStaleMs) {
     LoadReport load = live.load;
     return new ReplicaView(row.id(), live.inFlight.get(), load != null && load.freshAt(nowMs, loadStaleMs) ? load : null,
-        row.weight() == null ? 1 : row.weight());
+        row.weight() == null ? 1 : row.weight(), live.inFlightAtScrape);
   }
 
   public JsonObject stateJson() {

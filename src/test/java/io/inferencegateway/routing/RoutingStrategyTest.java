@@ -50,6 +50,16 @@ class RoutingStrategyTest {
   }
 
   @Test
+  void aStaleReportIsCarriedForwardWithThisGatewaysChangesSinceTheScrape() {
+    LoadReport report = new LoadReport(8, 4, 0.5, 0); // all 12 ours at the scrape
+    assertThat(new ReplicaView(1, 12, report, 1, 12).score()).isEqualTo(16); // 12 + 4 waiting counted twice
+    assertThat(new ReplicaView(1, 6, report, 1, 12).score()).as("6 ended: the queue ran").isEqualTo(6);
+    assertThat(new ReplicaView(1, 14, report, 1, 12).score()).as("2 more joined the queue").isEqualTo(20);
+    LoadReport others = new LoadReport(10, 0, 0.5, 0); // 4 of ours, 6 from another gateway
+    assertThat(new ReplicaView(2, 1, others, 1, 4).score()).isEqualTo(7);
+  }
+
+  @Test
   void leastInFlightRoundRobinAndWeighted() {
     List<ReplicaView> views = List.of(new ReplicaView(1, 3, null, 1), new ReplicaView(2, 1, null, 1),
         new ReplicaView(3, 2, null, 1));
