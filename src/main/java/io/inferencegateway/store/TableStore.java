@@ -47,7 +47,8 @@ public final class TableStore {
     t.put("api_keys", List.of(Column.plain("id"), Column.plain("user_id"), Column.plain("key_prefix"),
         Column.plain("allowed_rpm"), Column.plain("allowed_tpm"), new Column("models", Kind.JSON),
         new Column("enabled", Kind.BOOL), Column.plain("expires_at"), Column.plain("created_at"),
-        Column.plain("last_used_at")));
+        Column.plain("last_used_at"), Column.plain("priority"), Column.plain("max_concurrent_requests"),
+        Column.plain("queue_weight")));
     t.put("llm_models", List.of(Column.plain("id"), Column.plain("name"), Column.plain("routing_strategy"),
         Column.plain("created_at")));
     t.put("replicas", List.of(Column.plain("id"), Column.plain("model_id"), Column.plain("endpoint"),

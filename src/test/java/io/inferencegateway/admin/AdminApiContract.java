@@ -336,7 +336,8 @@ abstract class AdminApiContract {
     JsonObject listed = array(list).getJsonObject(0);
     assertThat(listed.getLong("id")).isEqualTo(key.getLong("id"));
     assertThat(listed.fieldNames()).containsExactlyInAnyOrder("id", "user_id", "prefix", "allowed_rpm", "allowed_tpm",
-        "models", "enabled", "expires_at", "created_at", "last_used_at");
+        "models", "enabled", "expires_at", "created_at", "last_used_at", "priority", "max_concurrent_requests",
+        "queue_weight");
     assertThat(array(get("/api/v1/api_keys")).size()).isGreaterThanOrEqualTo(1);
   }
 
@@ -346,7 +347,11 @@ abstract class AdminApiContract {
     createModel(model);
     Instant expires = Instant.now().plusSeconds(86_400).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     JsonObject key = generateKey(new JsonObject().put("user_id", "bob").put("allowed_rpm", "30").put("allowed_tpm", 5000)
-        .put("models", new JsonArray().add(model).add(model)).put("expires_at", expires.toString()));
+        .put("models", new JsonArray().add(model).add(model)).put("expires_at", expires.toString())
+        .put("priority", 7).put("max_concurrent_requests", 3).put("queue_weight", 2));
+    assertThat(key.getInteger("priority")).isEqualTo(7);
+    assertThat(key.getInteger("max_concurrent_requests")).isEqualTo(3);
+    assertThat(key.getInteger("queue_weight")).isEqualTo(2);
     assertThat(key.getInteger("allowed_rpm")).isEqualTo(30);
     assertThat(key.getInteger("allowed_tpm")).isEqualTo(5000);
     assertThat(key.getJsonArray("models")).containsExactly(model);
@@ -356,6 +361,11 @@ abstract class AdminApiContract {
     assertThat(row.getJsonArray("models")).containsExactly(model);
     assertThat(row.getBoolean("enabled")).isTrue();
     assertThat(Instant.parse(row.getString("expires_at"))).isEqualTo(expires);
+    assertThat(row.getInteger("max_concurrent_requests")).as("stored").isEqualTo(3);
+    JsonObject listed = array(get("/api/v1/api_keys?user_id=bob")).stream().map(JsonObject.class::cast)
+        .filter(k -> k.getLong("id").equals(key.getLong("id"))).findFirst().orElseThrow();
+    assertThat(listed.getInteger("priority")).as("read back").isEqualTo(7);
+    assertThat(listed.getInteger("queue_weight")).isEqualTo(2);
   }
 
   @Test
