@@ -43,11 +43,11 @@ LOADS = (0.5, 0.8, 0.95)
 STRATEGIES = ("round-robin", "least-in-flight", "default")
 
 # the simulated replica: tokens are words; a KV cache small enough that a replica cannot hold every conversation
-SIM_TOKENS = 32
+SIM_TOKENS = 128
 SIM_ARGS = ["--engine", "faithful", "--tokens", str(SIM_TOKENS), "--max-model-len", "8192",
             "--kv-cache-tokens", "16384", "--max-num-seqs", "256"]
 SYSTEM_PROMPTS = 4
-SYSTEM_WORDS = 300
+SYSTEM_WORDS = 200
 CONVERSATIONS = 64
 # 12 in flight per replica: past 8 sequences a simulated step costs 0.75 ms per sequence, so decode throughput is the
 # same with 12 as with 24, and steps (everyone's time per token, and the next prefill's wait) are half as long
