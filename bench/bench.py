@@ -364,6 +364,9 @@ def main():
     ap.add_argument("--fleet-seconds", type=int, default=40, help="fleet: seconds per cell")
     ap.add_argument("--fleet-replicas", type=int, default=4, help="fleet: simulated replicas")
     ap.add_argument("--fleet-skip", default="", help="fleet: 'fairness' to skip the fair-admission runs")
+    ap.add_argument("--fleet-strategies", default="round-robin,least-in-flight,default",
+                    help="fleet: strategies to compare (for trying the script)")
+    ap.add_argument("--fleet-workloads", default="multi-turn,uniform", help="fleet: workloads (for trying the script)")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.streams, args.keys = 2, 3, 500, 1000

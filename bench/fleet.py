@@ -363,8 +363,10 @@ def fleet_run(args, servers):
                         "system_words": SYSTEM_WORDS, "admission": ADMISSION},
            "load_average_at_start": load1, "capacity": {}, "cells": [], "fairness": {}}
 
-    for strategy in STRATEGIES:
-        for wname, wcls in WORKLOADS.items():
+    strategies = [x for x in STRATEGIES if x in args.fleet_strategies.split(",")]
+    workloads = {k: v for k, v in WORKLOADS.items() if k in args.fleet_workloads.split(",")}
+    for strategy in strategies:
+        for wname, wcls in workloads.items():
             fleet.restart(strategy, False, heavy)
             if wname not in out["capacity"]:
                 users = 24 * args.fleet_replicas
@@ -390,7 +392,7 @@ def fleet_run(args, servers):
                       f"{fmt(cell['prefix_cache_hit_rate'], 3)}, spread {fmt(cell['load_spread_max_over_mean'], 2)}, "
                       f"errors {cell['errors']}")
 
-    if "fairness" not in args.fleet_skip:
+    if "fairness" not in args.fleet_skip and "uniform" in out["capacity"]:
         cap = out["capacity"]["uniform"]
         fair = out["fairness"]
         for name, admission, streams in (
