@@ -68,7 +68,8 @@ public record GatewayConfig(
    *     that one key sending slowly cannot starve the others
    * @param requestDeadlineMs a request's head (from the connection's opening, for its first request) and body must
    *     have arrived within this, else 408 and the connection is closed
-   * @param idleTimeoutMs a client connection with no byte either way for this long is closed (0: never)
+   * @param idleTimeoutMs a client connection with no request in progress for this long is closed (0: never); a request
+   *     whose answer takes longer keeps it open
    * @param maxConnections client connections open at once, in all; more are closed as they arrive (0: no limit)
    * @param maxConnectionsPerAddress client connections from one IP address at once (0: no limit; behind a load
    *     balancer every connection comes from its address)

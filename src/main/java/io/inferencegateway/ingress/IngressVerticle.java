@@ -77,7 +77,7 @@ public final class IngressVerticle extends VerticleBase {
     usage = new UsageBatcher(vertx, 50, 512);
     GatewayConfig.Clients clients = services.config().http().clients();
     ClientLimits limits = services.clientLimits();
-    IntakeGuard guard = new IntakeGuard(clients.requestDeadlineMs(), System::nanoTime);
+    IntakeGuard guard = new IntakeGuard(clients.requestDeadlineMs(), clients.idleTimeoutMs(), System::nanoTime);
     RequestPipeline pipeline = new RequestPipeline(vertx, services, client, limiter, usage, limits, guard);
     sweeper = vertx.setPeriodic(1000, id -> {
       pipeline.sweepTimeouts();
@@ -171,7 +171,10 @@ public final class IngressVerticle extends VerticleBase {
         .putHeader(HttpHeaders.CONNECTION, "close").end();
   }
 
-  /** The client side of the server: idle timeout, h2c only when enabled. */
+  /**
+   * The client side of the server: h2c only when enabled. Idle connections are closed by the {@link IntakeGuard}
+   * (Vert.x's idle timeout would also cut a request whose answer takes long to start).
+   */
   static HttpServerOptions serverOptions(GatewayConfig.Http http, ServerTls tls) {
     GatewayConfig.Clients clients = http.clients();
     HttpServerOptions options = new HttpServerOptions();
@@ -185,8 +188,7 @@ public final class IngressVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setHttp2ClearTextEnabled(clients.h2c())
-        .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
-        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, clients.idleTimeoutMs()));
+        .setIdleTimeout(0);
   }
 
   /**

@@ -12,10 +12,17 @@ import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
- * The request deadline of one ingress event loop: a request's head and body must have arrived within
- * {@code http.requestDeadlineMs}, counted from the connection's opening for its first request (so a connection that
- * sends nothing, or its head byte by byte, is closed) and from the head's arrival for the next ones on a kept-alive
- * connection. Checked by one sweep a second (so up to a second late) instead of a timer per request.
+ * The client connections of one ingress event loop, watched by one sweep a second (so up to a second late) instead
+ * of timers per request:
+ * <ul>
+ *   <li>a request's head and body must have arrived within {@code http.requestDeadlineMs}, counted from the
+ *   connection's opening for its first request (so a connection that sends nothing, or its head byte by byte, is
+ *   closed) and from the head's arrival for the next ones;</li>
+ *   <li>a connection with no request in progress for {@code http.idleTimeoutMs} is closed, whatever bytes trickle in
+ *   (a kept-alive connection sending its next head byte by byte gets no longer than that). A request in progress
+ *   keeps its connection open however long its answer takes (a long generation sends nothing for minutes);
+ *   upgraded connections (WebSocket) are left to their own heartbeats.</li>
+ * </ul>
  */
 final class IntakeGuard {
 
@@ -40,16 +47,34 @@ final class IntakeGuard {
     }
   }
 
+  /** One open client connection. */
+  private static final class Conn {
+    final long openedNanos;
+    boolean sawRequest;
+    boolean upgraded;
+    /** Since when no request is in progress (as the sweep saw it); 0 while one is. */
+    long idleSinceNanos;
+    /** Requests whose answers may not have ended yet (pruned by the sweep). */
+    final List<HttpServerRequest> active = new ArrayList<>(2);
+
+    Conn(long openedNanos) {
+      this.openedNanos = openedNanos;
+      this.idleSinceNanos = openedNanos;
+    }
+  }
+
   private final long deadlineMs;
   private final long deadlineNanos;
+  private final long idleNanos;
   private final LongSupplier clockNanos;
-  /** Open connections that have not sent a whole request head yet, with when they opened. */
-  private final Map<HttpConnection, Long> awaitingHead = new HashMap<>();
+  private final Map<HttpConnection, Conn> conns = new HashMap<>();
   private final Set<Entry> bodies = new HashSet<>();
 
-  IntakeGuard(long deadlineMs, LongSupplier clockNanos) {
+  /** @param idleTimeoutMs 0: idle connections are never closed */
+  IntakeGuard(long deadlineMs, long idleTimeoutMs, LongSupplier clockNanos) {
     this.deadlineMs = deadlineMs;
     this.deadlineNanos = deadlineMs * 1_000_000;
+    this.idleNanos = idleTimeoutMs * 1_000_000;
     this.clockNanos = clockNanos;
   }
 
@@ -59,17 +84,32 @@ final class IntakeGuard {
 
   /** A client connection opened: its first request's head must arrive by the deadline. */
   void connected(HttpConnection conn) {
-    awaitingHead.put(conn, clockNanos.getAsLong());
+    conns.put(conn, new Conn(clockNanos.getAsLong()));
   }
 
   void disconnected(HttpConnection conn) {
-    awaitingHead.remove(conn);
+    conns.remove(conn);
+  }
+
+  int connections() {
+    return conns.size();
   }
 
   /** A request's head arrived: when its head and body must have arrived. */
   long arrived(HttpServerRequest req) {
-    Long opened = awaitingHead.isEmpty() ? null : awaitingHead.remove(req.connection());
-    return (opened != null ? opened : clockNanos.getAsLong()) + deadlineNanos;
+    long now = clockNanos.getAsLong();
+    Conn c = conns.get(req.connection());
+    if (c == null) {
+      return now + deadlineNanos;
+    }
+    long start = c.sawRequest ? now : c.openedNanos;
+    c.sawRequest = true;
+    c.idleSinceNanos = 0;
+    c.active.add(req);
+    if (req.headers().contains(io.vertx.core.http.HttpHeaders.UPGRADE)) {
+      c.upgraded = true; // a WebSocket (its heartbeats keep it alive, not requests)
+    }
+    return start + deadlineNanos;
   }
 
   /** Watches a body being read; {@link #unwatch} once it is read (or the request ended another way). */
@@ -87,13 +127,31 @@ final class IntakeGuard {
     return bodies.size();
   }
 
-  /** Closes connections with no request head by their deadline, expires bodies past theirs; returns how many. */
+  /**
+   * Closes connections with no request head by their deadline and those idle too long, expires bodies past their
+   * deadline; returns how many.
+   */
   int sweep() {
     long now = clockNanos.getAsLong();
-    List<HttpConnection> silent = null;
-    for (Map.Entry<HttpConnection, Long> c : awaitingHead.entrySet()) {
-      if (now - c.getValue() > deadlineNanos) {
-        (silent == null ? silent = new ArrayList<>() : silent).add(c.getKey());
+    List<HttpConnection> closing = null;
+    for (Map.Entry<HttpConnection, Conn> e : conns.entrySet()) {
+      Conn c = e.getValue();
+      if (c.upgraded) {
+        continue;
+      }
+      if (!c.sawRequest) {
+        if (now - c.openedNanos > deadlineNanos) {
+          (closing == null ? closing = new ArrayList<>() : closing).add(e.getKey());
+        }
+        continue;
+      }
+      c.active.removeIf(r -> r.response().ended() || r.response().closed());
+      if (!c.active.isEmpty()) {
+        c.idleSinceNanos = 0;
+      } else if (c.idleSinceNanos == 0) {
+        c.idleSinceNanos = now;
+      } else if (idleNanos > 0 && now - c.idleSinceNanos > idleNanos) {
+        (closing == null ? closing = new ArrayList<>() : closing).add(e.getKey());
       }
     }
     List<Entry> late = null;
@@ -106,9 +164,9 @@ final class IntakeGuard {
       }
     }
     int n = 0;
-    if (silent != null) {
-      for (HttpConnection conn : silent) {
-        awaitingHead.remove(conn);
+    if (closing != null) {
+      for (HttpConnection conn : closing) {
+        conns.remove(conn);
         conn.close();
         n++;
       }

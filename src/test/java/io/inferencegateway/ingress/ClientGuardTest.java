@@ -3,6 +3,7 @@ package io.inferencegateway.ingress;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.RawClients;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -14,6 +15,49 @@ class ClientGuardTest {
 
   static GatewayConfig.Clients clients(long deadlineMs, int maxConnections, int perAddress) {
     return new GatewayConfig.Clients(256L << 20, 64L << 20, deadlineMs, 60_000, maxConnections, perAddress, false);
+  }
+
+  @Test
+  void idleConnectionsAreClosedButALongAnswerKeepsItsConnection() throws Exception {
+    String model = "test/idle";
+    try (GatewayHarness gw = GatewayHarness.embedded(c -> c.withHttp(c.http().withClients(
+            new GatewayConfig.Clients(256L << 20, 64L << 20, 30_000, 1500, 100, 100, false)))
+        .withHealth(new GatewayConfig.Health(1000, 10_000)))) {
+      var sim = gw.simulator(0, GatewayHarness.simSettings(model,
+          new JsonObject().put("timeToFirstTokenMs", 4000).put("tokensPerAnswer", 2)));
+      gw.replica(gw.model(model), "http://127.0.0.1:" + sim.actualPort());
+      GatewayHarness.Key key = gw.key("idler");
+      String chat = new JsonObject().put("model", model).put("messages", new io.vertx.core.json.JsonArray()
+          .add(new JsonObject().put("role", "user").put("content", "take your time"))).encode();
+      try (RawClients c = RawClients.connect(gw.app.port(), 2)) {
+        c.sendHeads(i -> "GET /health HTTP/1.1\r\nHost: g\r\n\r\n");
+        c.poll(Duration.ofSeconds(10));
+        assertThat(c.clients()).allMatch(x -> x.status() == 200 && !x.closedByServer());
+        long t0 = System.nanoTime();
+        // 0 stays silent; 1 trickles the head of its next request, a byte every 300 ms
+        byte[] next = "GET /health HTTP/1.1\r\nHost: g\r\nX-Slow: yes\r\n\r\n".getBytes();
+        for (int i = 0; i < next.length && !c.clients().get(1).closedByServer(); i++) {
+          c.send(1, new byte[] {next[i]});
+          c.pollUntilClosed(Duration.ofMillis(300));
+        }
+        c.pollUntilClosed(Duration.ofSeconds(5));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(c.clients()).allMatch(RawClients.Client::closedByServer);
+        assertThat(c.clients().get(1).received().split("HTTP/1.1 ").length).as("one answer only").isEqualTo(2);
+        // idle for 1.5 s, noticed by a sweep a second
+        assertThat(ms).isBetween(1000L, 1500L + 2000 + 500);
+      }
+      // a chat whose answer takes 4 s, longer than the idle timeout, arrives whole
+      try (RawClients c = RawClients.connect(gw.app.port(), 1)) {
+        c.sendHeads(i -> "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key.plaintext()
+            + "\r\nContent-Type: application/json\r\nContent-Length: " + chat.length() + "\r\n\r\n" + chat);
+        c.poll(Duration.ofSeconds(15));
+        assertThat(c.clients().get(0).status()).isEqualTo(200);
+        c.pollUntilClosed(Duration.ofMillis(500)); // the rest of the answer
+        assertThat(c.clients().get(0).received()).contains("\"choices\"");
+        assertThat(c.clients().get(0).answerMillis()).isGreaterThan(3500);
+      }
+    }
   }
 
   @Test
