@@ -272,6 +272,7 @@ class Fleet:
         self.s.stop("gateway")
         conf = json.load(open(os.path.join(B.ROOT, "conf", "config.json")))
         conf["http"]["instances"] = 1
+        conf["http"]["maxConnectionsPerAddress"] = 0  # every load client connects from 127.0.0.1
         conf["redis"]["keyPrefix"] = "igw-fleet-" + os.urandom(4).hex()
         conf["router"]["strategy"] = "p2c" if strategy == "default" else strategy
         conf["router"]["prefixAffinity"] = strategy == "default"
