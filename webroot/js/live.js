@@ -1,6 +1,8 @@
 // The live feed: one SockJS event-bus connection for the whole console, opened after login. The bridge at
 // /eventbus lets the page receive on the metrics addresses only, and each registration carries the session token.
 // The last five minutes of the once-a-second summaries are kept here, so the Monitoring page has history at once.
+// In cluster mode every gateway instance publishes its own summary (with its `instance` name): the summaries of one
+// second are added up into one entry, which keeps each instance's own summary under `instances`.
 
 import { session } from './api.js';
 
@@ -40,10 +42,52 @@ export function subscribe(address, cb) {
   return () => listeners.get(address).delete(cb);
 }
 
+const SUMMED = ['requests', 'errors', 'prompt_tokens', 'completion_tokens', 'in_flight'];
+const LATENCIES = ['latency_ms_p50', 'latency_ms_p95', 'latency_ms_p99'];
+
+/** Adds one instance's summary to the entry of its second (a new entry when the second, or the instance, repeats). */
+function addSummary(body) {
+  const instance = body.instance || 'local';
+  const second = Math.floor((body.ts || Date.now()) / 1000);
+  let entry = history[history.length - 1];
+  if (!entry || entry.second !== second || entry.instances[instance]) {
+    entry = { second, ts: body.ts, instances: {}, by_model: {} };
+    for (const k of SUMMED) entry[k] = 0;
+    for (const k of LATENCIES) entry[k] = null;
+    history.push(entry);
+    if (history.length > HISTORY_SECONDS) history.splice(0, history.length - HISTORY_SECONDS);
+  }
+  entry.instances[instance] = body;
+  for (const k of SUMMED) entry[k] += body[k] || 0;
+  // percentiles cannot be added up: the slowest instance's
+  for (const k of LATENCIES) {
+    if (body[k] !== null && body[k] !== undefined) entry[k] = Math.max(entry[k] ?? 0, body[k]);
+  }
+  for (const [model, m] of Object.entries(body.by_model || {})) {
+    const sum = entry.by_model[model] || (entry.by_model[model] = {});
+    for (const [k, v] of Object.entries(m)) sum[k] = (sum[k] || 0) + (v || 0);
+  }
+  return entry;
+}
+
+/** Per instance over the kept history: {instance: {requests, errors, tokens, last}} (last: its newest summary). */
+export function liveByInstance() {
+  const out = {};
+  for (const entry of history) {
+    for (const [name, s] of Object.entries(entry.instances || {})) {
+      const o = out[name] || (out[name] = { requests: 0, errors: 0, tokens: 0, last: null });
+      o.requests += s.requests || 0;
+      o.errors += s.errors || 0;
+      o.tokens += (s.prompt_tokens || 0) + (s.completion_tokens || 0);
+      o.last = s;
+    }
+  }
+  return out;
+}
+
 function deliver(address, body) {
   if (address === ADDRESSES.live) {
-    history.push(body);
-    if (history.length > HISTORY_SECONDS) history.splice(0, history.length - HISTORY_SECONDS);
+    addSummary(body);
   }
   for (const cb of listeners.get(address) || []) {
     try {

@@ -1,6 +1,6 @@
 // Home: what the gateway is, its health (replicas up and down), and copy-ready client snippets.
 
-import { modelsWithReplicas } from '../api.js';
+import { modelsWithReplicas, get } from '../api.js';
 import { h, pageHead, codeBlock, tabs, badge, fmtNum } from '../dom.js';
 import { baseUrl, chatBody, curl, python, node } from '../snippets.js';
 import { subscribe, ADDRESSES } from '../live.js';
@@ -10,6 +10,7 @@ export async function render(root) {
   const tiles = h('div', { class: 'tiles' });
   const modelsBox = h('div');
   const snippetsBox = h('div');
+  const clusterBox = h('div', { id: 'home-cluster' });
   root.append(
     pageHead('Inference Gateway', 'An OpenAI-compatible gateway for your self-hosted vLLM models: API keys with limits, '
       + 'load-aware routing over replicas with fail-over, usage metrics, and this console.'),
@@ -29,9 +30,11 @@ export async function render(root) {
         h('div', { class: 'card-head' }, h('h2', { id: 'home-start', text: 'Get started' })),
         h('p', { class: 'small' }, 'Base URL ', h('code', { text: baseUrl() }),
           '. Any OpenAI SDK works: set the base URL and an API key from ', h('a', { href: '#/keys', text: 'API Keys' }), '.'),
-        snippetsBox)));
+        snippetsBox)),
+    clusterBox);
 
-  const models = await modelsWithReplicas();
+  const [models, cluster] = await Promise.all([modelsWithReplicas(), get('/api/v1/cluster').catch(() => null)]);
+  drawCluster(clusterBox, cluster);
   const byId = new Map();
   const draw = () => {
     const replicas = models.flatMap((m) => m.replicaList);
@@ -75,6 +78,21 @@ export async function render(root) {
       draw();
     }
   });
+}
+
+/** Cluster mode: the gateway instances that act as one, and the leader (nothing outside cluster mode). */
+function drawCluster(box, cluster) {
+  if (!cluster || !cluster.enabled) return;
+  const members = [...cluster.members].sort((a, b) => String(a.instance).localeCompare(String(b.instance)));
+  box.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'home-cluster-title' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'home-cluster-title', text: 'Cluster' }),
+      h('span', { class: 'small muted', text: `${members.length} instance${members.length === 1 ? '' : 's'}, leader ${cluster.leader || 'being chosen'}` })),
+    h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { text: 'Instance' }), h('th', { text: 'Role' }), h('th', { text: 'Event bus' }))),
+      h('tbody', {}, members.map((m) => h('tr', { dataset: { instance: m.instance || '' } },
+        h('td', {}, h('span', { class: 'mono', text: m.instance || m.node_id }), m.self ? h('span', { class: 'muted', text: ' (this console)' }) : ''),
+        h('td', {}, m.leader ? badge('leader', 'ok') : badge('member')),
+        h('td', {}, h('span', { class: 'mono small', text: m.event_bus || '—' })))))))));
 }
 
 function tile(label, value, sub, id) {

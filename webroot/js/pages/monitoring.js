@@ -2,8 +2,8 @@
 // key (GET /api/v1/usage/series), and every table with paging and CSV export (GET /api/v1/tables/...).
 
 import { get } from '../api.js';
-import { h, field, button, act, notify, pageHead, fmtNum, fmtMs, clear } from '../dom.js';
-import { subscribe, liveHistory, onStatus, ADDRESSES } from '../live.js';
+import { h, field, button, act, notify, pageHead, fmtNum, fmtMs, clear, table } from '../dom.js';
+import { subscribe, liveHistory, liveByInstance, onStatus, ADDRESSES } from '../live.js';
 
 const PALETTE = ['#4f46e5', '#0ea5e9', '#16a34a', '#f59e0b', '#dc2626', '#9333ea', '#0d9488', '#db2777', '#65a30d', '#475569'];
 const RANGES = [
@@ -55,10 +55,12 @@ export async function render(root) {
   const liveTiles = h('div', { class: 'tiles', id: 'live-panel' });
   const liveCanvas = h('canvas', { id: 'live-chart', 'aria-label': 'Requests and tokens per second over the last five minutes', role: 'img' });
   const liveState = h('span', { class: 'small muted', id: 'live-state' });
+  const liveInstances = h('div', { id: 'live-instances' });
   root.append(h('section', { class: 'card', 'aria-labelledby': 'live-title' },
     h('div', { class: 'card-head' }, h('h2', { id: 'live-title', text: 'Live' }), liveState),
     liveTiles,
-    h('div', { class: 'chart-box small' }, liveCanvas)));
+    h('div', { class: 'chart-box small' }, liveCanvas),
+    liveInstances));
   const liveChart = chart(liveCanvas, {
     type: 'line',
     data: {
@@ -118,6 +120,28 @@ export async function render(root) {
     liveChart.data.datasets[2].data = hist.map((s) => (s.prompt_tokens || 0) + (s.completion_tokens || 0));
     liveChart.update('none');
     liveTiles.dataset.updated = String(last ? last.ts : 0);
+    drawInstances(window);
+  }
+
+  // cluster mode: each gateway instance's share (one instance outside cluster mode: nothing to break down)
+  function drawInstances(window) {
+    const byInstance = liveByInstance();
+    const names = Object.keys(byInstance).sort();
+    if (names.length < 2 && !names.some((n) => n !== 'local')) {
+      liveInstances.replaceChildren();
+      return;
+    }
+    const rows = names.map((name) => ({ __key: name, name, ...byInstance[name] }));
+    liveInstances.replaceChildren(h('h3', { class: 'section-title', text: `By gateway instance (${window})` }),
+      table([
+        { label: 'Instance', key: 'name', cell: (r) => h('span', { class: 'mono', text: r.name }) },
+        { label: 'Requests/s', num: true, cell: (r) => fmtNum(r.last ? r.last.requests : 0) },
+        { label: 'Requests', num: true, cell: (r) => fmtNum(r.requests) },
+        { label: 'Errors', num: true, cell: (r) => fmtNum(r.errors) },
+        { label: 'Tokens', num: true, cell: (r) => fmtNum(r.tokens) },
+        { label: 'In flight', num: true, cell: (r) => fmtNum(r.last ? r.last.in_flight : 0) },
+        { label: 'p95', num: true, cell: (r) => (r.last && r.last.latency_ms_p95 != null ? fmtMs(r.last.latency_ms_p95) : '—') },
+      ], rows));
   }
   drawLive();
   cleanups.push(subscribe(ADDRESSES.live, drawLive));

@@ -5,10 +5,16 @@ import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCacheVerticle;
 import io.inferencegateway.auth.KeyCache;
 import io.inferencegateway.backup.BackupVerticle;
+import io.inferencegateway.cluster.ClusterSetup;
+import io.inferencegateway.cluster.ClusterView;
+import io.inferencegateway.cluster.HazelcastCluster;
+import io.inferencegateway.cluster.LeaderVerticle;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
+import io.inferencegateway.ingress.AdmissionGate;
+import io.inferencegateway.ingress.ClientLimits;
 import io.inferencegateway.ingress.IngressVerticle;
 import io.inferencegateway.ingress.RouterMount;
 import io.inferencegateway.ingress.ServerTls;
@@ -33,11 +39,14 @@ import io.inferencegateway.store.ModelStore;
 import io.inferencegateway.store.SettingsStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -48,6 +57,8 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
+import java.util.function.Supplier;
 import java.util.function.Function;
 
 /**
@@ -114,9 +125,8 @@ public final class GatewayApp {
   public static Future<GatewayApp> start(GatewayConfig config, AdminKeyPolicy policy, RouterMount controlPlane,
                                          Clock clock) {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = Vertx.builder()
-        // epoll on Linux (falls back to NIO elsewhere): fewer system calls per request
-        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true) // epoll on Linux (else NIO): fewer system calls
+        .setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
             // per-request Vert.x meters would sit on the hot path; the gateway counts requests itself
@@ -127,13 +137,39 @@ public final class GatewayApp {
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
             .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
             // the database pools' meters are told apart by pool name (otherwise the second pool's gauge is refused)
-            .addLabels(Label.POOL_TYPE, Label.POOL_NAME)))
-        .withMetrics(new MicrometerMetricsFactory(prometheus))
-        .build();
+            .addLabels(Label.POOL_TYPE, Label.POOL_NAME));
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(prometheus));
+    GatewayConfig.Cluster cluster = config.cluster();
+    if (!cluster.enabled()) {
+      // a single instance: no cluster manager, nothing of cluster mode runs
+      return startOn(builder.with(options).build(), prometheus, config, policy, controlPlane, clock,
+          ClusterView.SINGLE);
+    }
+    HazelcastClusterManager manager = ClusterSetup.clusterManager(cluster);
+    log.info("Cluster mode: member {} of {}, event bus on port {}", cluster.self(), cluster.members(),
+        cluster.port() + 1);
+    Promise<GatewayApp> result = Promise.promise();
+    builder.with(ClusterSetup.eventBus(options, cluster)).withClusterManager(manager).buildClustered()
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            result.fail(new IllegalStateException("could not join the cluster as " + cluster.self() + ": "
+                + ar.cause().getMessage(), ar.cause()));
+            return;
+          }
+          Vertx vertx = ar.result();
+          startOn(vertx, prometheus, config, policy, controlPlane, clock,
+              new HazelcastCluster(vertx, manager, cluster.self())).onComplete(result);
+        });
+    return result.future();
+  }
+
+  private static Future<GatewayApp> startOn(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,
+                                            AdminKeyPolicy policy, RouterMount controlPlane, Clock clock,
+                                            ClusterView cluster) {
     // The result is a promise of no Vert.x context: on failure Vertx is closed, and a future of one of its (then
     // terminated) event loops could never deliver the failure; the caller would wait forever.
     Promise<GatewayApp> result = Promise.promise();
-    start(vertx, prometheus, config, policy, controlPlane, clock).onComplete(ar -> {
+    start(vertx, prometheus, config, policy, controlPlane, clock, cluster).onComplete(ar -> {
       if (ar.succeeded()) {
         result.complete(ar.result());
         return;
@@ -153,7 +189,8 @@ public final class GatewayApp {
   }
 
   private static Future<GatewayApp> start(Vertx vertx, PrometheusMeterRegistry prometheus, GatewayConfig config,
-                                          AdminKeyPolicy policy, RouterMount controlPlane, Clock clock) {
+                                          AdminKeyPolicy policy, RouterMount controlPlane, Clock clock,
+                                          ClusterView cluster) {
     PassThroughCodec.register(vertx.eventBus(), UsageBatch.class);
     String dataDir = Path.of(config.database().dataDir()).toAbsolutePath().normalize().toString();
     return vertx.fileSystem().mkdirs(dataDir).compose(v -> {
@@ -173,10 +210,12 @@ public final class GatewayApp {
                     config.limits().tokenDebitFlushMs(), config.redis().keyPrefix(), config.redis().timeoutMs(),
                     config.limits().prefetchFraction(), config.limits().creditTtlMs()),
                 local, config.redis().onFailure(), meters.redisFailures());
+        ModelRegistry registry = new ModelRegistry(models, config.router());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
-            new KeyCache(keys, 10_000, 30_000, 100, clock::millis), new AdminAuth(adminKey.hash()), new ModelRegistry(models, config.router()),
+            new KeyCache(keys, 10_000, 30_000, 100, clock::millis), new AdminAuth(adminKey.hash()), registry,
             new ReplicaRouter(config.router()), new Announcements(vertx, ANNOUNCEMENT_TIMEOUT_MS),
-            limiters, meters, prometheus, clock);
+            limiters, meters, prometheus, clock, new ClientLimits(config.http().clients(), prometheus),
+            new AdmissionGate(config, registry, meters), cluster);
         return deploy(vertx, services, controlPlane)
             .map(deployed -> new GatewayApp(vertx, services, adminKey.plaintext(), deployed));
       });
@@ -192,10 +231,13 @@ public final class GatewayApp {
     ServerTls[] tls = new ServerTls[1];
     Future<ServerTls> loadTls = c.http().tls().enabled() ? ServerTls.load(vertx, c.http().tls())
         : Future.succeededFuture();
+    ClusterView cluster = s.cluster();
+    long keyMaxAgeMs = cluster.enabled() ? c.cluster().keyCacheMaxAgeMs() : 0;
     return loadTls.onSuccess(t -> tls[0] = t).compose(t -> Future.all(
-            vertx.deployVerticle(new KeyCacheVerticle(s.keyCache(), s.apiKeys(), s.announcements())),
+            vertx.deployVerticle(new KeyCacheVerticle(s.keyCache(), s.apiKeys(), s.announcements(), keyMaxAgeMs)),
             vertx.deployVerticle(new ModelRegistryVerticle(s.registry(), s.meters(), s.announcements())),
-            vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir))))
+            vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir,
+                cluster.self()))))
         .compose(v -> vertx.deployVerticle(() -> {
           IngressVerticle ingress = new IngressVerticle(s, controlPlane, tls[0]);
           if (first[0] == null) {
@@ -209,15 +251,32 @@ public final class GatewayApp {
             tls[0].watch(); // renewed certificate files are served from then on
           }
         })
-        .compose(v -> vertx.deployVerticle(new SchedulerVerticle(s.registry(), c.health(), c.router(),
-            c.upstream().caFile())))
-        .compose(v -> vertx.deployVerticle(new ProvisioningVerticle(s.models(), s.announcements(), c.hyperstack())))
-        // periodic jobs (on a cluster: the leader's); both harmless if run twice
-        .compose(v -> vertx.deployVerticle(new BackupVerticle(s.database(), c, s.prometheus(), Clock.systemUTC())))
-        .compose(v -> vertx.deployVerticle(new RetentionVerticle(s.database(), c.retention(), s.prometheus(),
-            Clock.systemUTC())))
+        .compose(v -> vertx.deployVerticle(cluster.enabled()
+            ? new SchedulerVerticle(s.registry(), c.health(), c.router(), c.upstream().caFile(), cluster::leader, true)
+            : new SchedulerVerticle(s.registry(), c.health(), c.router(), c.upstream().caFile())))
+        .compose(v -> deployJobs(vertx, s))
         .compose(v -> controlPlane.started(vertx, s))
         .map(v -> new Deployed(first[0].actualPort(), ingressId[0]));
+  }
+
+  /**
+   * The jobs that run once per gateway: provisioning follow-up, backups and usage retention. On a cluster they run on
+   * the leader only ({@link LeaderVerticle}), and move to another member when it dies.
+   */
+  private static Future<?> deployJobs(Vertx vertx, GatewayServices s) {
+    GatewayConfig c = s.config();
+    List<Supplier<? extends Deployable>> jobs = List.of(
+        () -> new ProvisioningVerticle(s.models(), s.announcements(), c.hyperstack()),
+        () -> new BackupVerticle(s.database(), c, s.prometheus(), Clock.systemUTC()),
+        () -> new RetentionVerticle(s.database(), c.retention(), s.prometheus(), Clock.systemUTC()));
+    if (s.cluster() instanceof HazelcastCluster hz) {
+      return vertx.deployVerticle(new LeaderVerticle(hz, c.cluster().leaderRetryMs(), jobs));
+    }
+    Future<?> chain = Future.succeededFuture();
+    for (Supplier<? extends Deployable> job : jobs) {
+      chain = chain.compose(v -> vertx.deployVerticle(job.get()));
+    }
+    return chain;
   }
 
   record AdminKey(String hash, String plaintext) {}

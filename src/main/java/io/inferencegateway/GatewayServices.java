@@ -2,6 +2,7 @@ package io.inferencegateway;
 
 import io.inferencegateway.auth.AdminAuth;
 import io.inferencegateway.auth.KeyCache;
+import io.inferencegateway.cluster.ClusterView;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.ingress.ClientLimits;
@@ -29,6 +30,7 @@ import java.util.function.Function;
  * @param clock the wall clock of the components that take one (the system's; tests move their own)
  * @param clientLimits the request body budget and connection limits shared by every ingress event loop
  * @param admission fair admission: per-key concurrency and the queues of saturated models, shared by every event loop
+ * @param cluster this instance's view of its cluster ({@link ClusterView#SINGLE} outside cluster mode)
  */
 public record GatewayServices(
     GatewayConfig config,
@@ -47,7 +49,19 @@ public record GatewayServices(
     PrometheusMeterRegistry prometheus,
     Clock clock,
     ClientLimits clientLimits,
-    AdmissionGate admission) {
+    AdmissionGate admission,
+    ClusterView cluster) {
+
+  /** A single instance (no cluster). */
+  public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,
+                         MetricsStore metricsStore, SettingsStore settings, KeyCache keyCache, AdminAuth adminAuth,
+                         ModelRegistry registry, ReplicaRouter router, Announcements announcements,
+                         Function<Vertx, RateLimiter> rateLimiters, GatewayMeters meters,
+                         PrometheusMeterRegistry prometheus, Clock clock, ClientLimits clientLimits,
+                         AdmissionGate admission) {
+    this(config, database, apiKeys, models, metricsStore, settings, keyCache, adminAuth, registry, router, announcements,
+        rateLimiters, meters, prometheus, clock, clientLimits, admission, ClusterView.SINGLE);
+  }
 
   /** With the client limits and the fair admission the configuration asks for. */
   public GatewayServices(GatewayConfig config, Database database, ApiKeyStore apiKeys, ModelStore models,

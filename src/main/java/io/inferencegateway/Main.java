@@ -42,6 +42,9 @@ public final class Main {
         DATA_DIR             directory of the embedded database and the usage spool (default ./data)
         REDIS_URL            redis://host:port for limits shared by several gateways (unset: in-process)
         HYPERSTACK_API_KEY   enables deploying replicas on Hyperstack
+        CLUSTER_MEMBERS      host:port,host:port of every gateway instance (this one included): cluster mode
+        CLUSTER_HOST         this instance's address in the cluster (default 127.0.0.1)
+        CLUSTER_PORT         its Hazelcast port (default 5701); the event bus uses the next port
       """;
 
   static final String DEMO_USAGE = """

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
 
 /**
  * The admin API under {@code /api/v1}, compatible with the Hyperstack LLM Inference Toolkit's: API keys, models,
- * replicas, raw tables, plus console login, usage series, backups and the OpenAPI description. Mounted on every ingress
+ * replicas, raw tables, plus console login, usage series, backups, the cluster's members and the OpenAPI description. Mounted on every ingress
  * router (after the OpenAI routes, which keep their own handling; no BodyHandler ever runs on those).
  *
  * <p>Every admin route needs the admin key or a console session token ({@link AdminContext#authenticate}), checked
@@ -163,6 +163,8 @@ public final class AdminApi {
     routes.add(HttpMethod.GET, "/tables/{name}", "/tables/(?<name>[^/]+)", Access.ADMIN, false, tables::rows);
     routes.add(HttpMethod.GET, "/usage/series", "/usage/series", Access.ADMIN, false, usage::series);
     routes.add(HttpMethod.GET, "/backups", "/backups", Access.ADMIN, false, backups::list);
+    routes.add(HttpMethod.GET, "/cluster", "/cluster", Access.ADMIN, false,
+        ctx -> services.cluster().describe().compose(json -> AdminContext.json(ctx, 200, json)));
 
     router.route(PREFIX + "/*").handler(ctx -> routes.unmatched(ctx));
     router.route(PREFIX + "/*").failureHandler(AdminErrors::handle);

@@ -21,9 +21,20 @@ public final class KeyCacheVerticle extends VerticleBase {
   private final KeyCache cache;
   private final ApiKeyStore store;
   private final Announcements announcements;
+  private final long maxAgeMs;
   private Future<Void> pending = Future.succeededFuture();
+  private long refreshTimer = -1;
 
   public KeyCacheVerticle(KeyCache cache, ApiKeyStore store, Announcements announcements) {
+    this(cache, store, announcements, 0);
+  }
+
+  /**
+   * @param maxAgeMs every key is re-read from the database at least this often (0: only on announced changes); a
+   *     safety net in cluster mode, should an announcement from another instance be lost
+   */
+  public KeyCacheVerticle(KeyCache cache, ApiKeyStore store, Announcements announcements, long maxAgeMs) {
+    this.maxAgeMs = maxAgeMs;
     this.cache = cache;
     this.store = store;
     this.announcements = announcements;
@@ -45,9 +56,29 @@ public final class KeyCacheVerticle extends VerticleBase {
           .<Void>mapEmpty()
           .recover(err -> Future.succeededFuture()));
     });
+    if (maxAgeMs > 0) {
+      refreshTimer = vertx.setPeriodic(maxAgeMs, id -> refreshAll());
+    }
     return Future.join(consumer.completion(), store.all().onSuccess(rows -> {
       cache.replaceAll(rows);
       log.info("Loaded {} API key(s)", rows.size());
     }));
+  }
+
+  /** Re-reads every key, in line with the announced changes (so an older full read never lands after a newer one). */
+  private void refreshAll() {
+    pending = pending.transform(ignored -> store.all()
+        .onSuccess(cache::replaceAll)
+        .onFailure(err -> log.warn("Could not refresh the API keys: {}", err.getMessage()))
+        .<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (refreshTimer >= 0) {
+      vertx.cancelTimer(refreshTimer);
+    }
+    return Future.succeededFuture();
   }
 }

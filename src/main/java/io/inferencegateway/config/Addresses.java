@@ -16,6 +16,11 @@ public final class Addresses {
   /** Runtime state of a replica changed (health, breaker, load). */
   public static final String REPLICAS_STATE = "gateway.replicas.state";
   /**
+   * Cluster mode: the leader's health-check results, {@code {"replica_id", "healthy", "error"}}, applied by every
+   * member (so health is shared; circuit breakers stay each member's own).
+   */
+  public static final String REPLICAS_HEALTH = "gateway.replicas.health";
+  /**
    * Replicas deployed on Hyperstack: commands to the provisioner ({@code {"replica_id", "action": "create"}},
    * {@code {"replica_id", "action": "delete", "vm_id"}}) and its progress events ({@code {"replica_id", "phase",
    * "message", ...}}, for the console). Messages with an {@code action} are commands.

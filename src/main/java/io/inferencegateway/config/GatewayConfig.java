@@ -24,14 +24,23 @@ public record GatewayConfig(
     Bridge bridge,
     Backup backup,
     Retention retention,
-    Admission admission) {
+    Admission admission,
+    Cluster cluster) {
 
-  /** Without an admission section: fair admission off (its defaults). */
+  /** Without an admission section: fair admission off (its defaults); a single instance (no cluster). */
   public GatewayConfig(Http http, String adminApiKey, String appPassword, Database database, Redis redis, Limits limits,
                        Usage usage, Upstream upstream, Health health, Hyperstack hyperstack, Router router,
                        Console console, Bridge bridge, Backup backup, Retention retention) {
     this(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, console,
         bridge, backup, retention, Admission.OFF);
+  }
+
+  /** A single instance (no cluster). */
+  public GatewayConfig(Http http, String adminApiKey, String appPassword, Database database, Redis redis, Limits limits,
+                       Usage usage, Upstream upstream, Health health, Hyperstack hyperstack, Router router,
+                       Console console, Bridge bridge, Backup backup, Retention retention, Admission admission) {
+    this(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, console,
+        bridge, backup, retention, admission, Cluster.SINGLE);
   }
 
   /**
@@ -299,6 +308,66 @@ public record GatewayConfig(
    */
   public record Retention(int retentionDays, String schedule, int deleteBatchRows, long deletePauseMs) {}
 
+  /**
+   * Several gateway instances as one (Vert.x clustered event bus, Hazelcast cluster manager); off when
+   * {@code members} is empty.
+   *
+   * @param members {@code host:port} of every member's Hazelcast endpoint, this one's included ({@code CLUSTER_MEMBERS})
+   * @param host the address this member binds and advertises ({@code CLUSTER_HOST}); the event bus uses it too
+   * @param port this member's Hazelcast port ({@code CLUSTER_PORT}); the event bus listens on {@code port + 1}
+   * @param keyCacheMaxAgeMs a cached API key is re-read from the database at least this often (a safety net for a
+   *     lost change announcement)
+   * @param leaderRetryMs how long a member waits on the leader lock before trying again
+   */
+  public record Cluster(java.util.List<String> members, String host, int port, long keyCacheMaxAgeMs,
+                        long leaderRetryMs) {
+
+    public static final Cluster SINGLE = new Cluster(java.util.List.of(), "127.0.0.1", 5701, 60_000, 5_000);
+
+    public Cluster {
+      members = java.util.List.copyOf(members);
+    }
+
+    public boolean enabled() {
+      return !members.isEmpty();
+    }
+
+    /** This member's own {@code host:port}, which names it in the console and the live feed. */
+    public String self() {
+      return host + ":" + port;
+    }
+
+    public Cluster withMembers(java.util.List<String> members, String host, int port) {
+      return new Cluster(members, host, port, keyCacheMaxAgeMs, leaderRetryMs);
+    }
+
+    /** Parses {@code host:port,host:port}; a member without a port gets {@code defaultPort}. */
+    public static java.util.List<String> parseMembers(String list, int defaultPort) {
+      java.util.List<String> out = new java.util.ArrayList<>();
+      for (String m : list.split(",")) {
+        String t = m.trim();
+        if (t.isEmpty()) {
+          continue;
+        }
+        int colon = t.lastIndexOf(':');
+        if (colon < 0) {
+          t = t + ":" + defaultPort;
+        } else {
+          try {
+            int p = Integer.parseInt(t.substring(colon + 1));
+            if (p < 1 || p > 65534 || colon == 0) {
+              throw new NumberFormatException();
+            }
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("CLUSTER_MEMBERS: '" + t + "' is not host:port");
+          }
+        }
+        out.add(t);
+      }
+      return out;
+    }
+  }
+
   public static GatewayConfig fromJson(JsonObject json) {
     JsonObject http = section(json, "http");
     JsonObject db = section(json, "database");
@@ -350,7 +419,8 @@ public record GatewayConfig(
         new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")),
         backup(section(json, "backup")),
         retention(section(json, "metrics")),
-        admission(section(json, "admission")));
+        admission(section(json, "admission")),
+        cluster(section(json, "cluster")));
   }
 
   static Admission admission(JsonObject a) {
@@ -383,11 +453,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -401,7 +471,7 @@ public record GatewayConfig(
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
-          c.console, c.bridge, c.backup, c.retention, c.admission);
+          c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
     }
     if (present(env, "BACKUP_S3_ACCESS_KEY_ID") || present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
       if (!present(env, "BACKUP_S3_ACCESS_KEY_ID") || !present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
@@ -410,72 +480,82 @@ public record GatewayConfig(
       c = c.withBackup(c.backup.withS3(c.backup.s3().withCredentials(env.get("BACKUP_S3_ACCESS_KEY_ID").trim(),
           env.get("BACKUP_S3_SECRET_ACCESS_KEY").trim())));
     }
+    if (present(env, "CLUSTER_MEMBERS") || present(env, "CLUSTER_HOST") || present(env, "CLUSTER_PORT")) {
+      int port = present(env, "CLUSTER_PORT") ? parsePort("CLUSTER_PORT", env.get("CLUSTER_PORT")) : c.cluster.port();
+      if (port == 0 || port == 65535) {
+        throw new IllegalArgumentException("CLUSTER_PORT must be between 1 and 65534 (the event bus takes the next one)");
+      }
+      java.util.List<String> members = present(env, "CLUSTER_MEMBERS")
+          ? Cluster.parseMembers(env.get("CLUSTER_MEMBERS"), port) : c.cluster.members();
+      String host = present(env, "CLUSTER_HOST") ? env.get("CLUSTER_HOST").trim() : c.cluster.host();
+      c = c.withCluster(c.cluster.withMembers(members, host, port));
+    }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
     return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withAppPassword(String password) {
     return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withDatabase(Database database) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withRedis(Redis redis) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withUsage(Usage usage) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withHealth(Health health) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withAdmission(Admission admission) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withRouter(Router router) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withBridge(Bridge bridge) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission);
+        router, console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission);
+        console, bridge, backup, retention, admission, cluster);
   }
 
   private static Clients clients(JsonObject http) {
@@ -535,12 +615,30 @@ public record GatewayConfig(
 
   public GatewayConfig withBackup(Backup backup) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission);
+        router, console, bridge, backup, retention, admission, cluster);
   }
 
   public GatewayConfig withRetention(Retention retention) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission);
+        router, console, bridge, backup, retention, admission, cluster);
+  }
+
+  private static Cluster cluster(JsonObject cl) {
+    Object members = cl.getValue("members");
+    int port = (int) bounded("cluster.port", cl.getInteger("port", 5701), 1, 65534);
+    java.util.List<String> list = new java.util.ArrayList<>();
+    if (members instanceof String text) {
+      list = Cluster.parseMembers(text, port);
+    } else if (members instanceof io.vertx.core.json.JsonArray array) {
+      list = Cluster.parseMembers(String.join(",", array.stream().map(String::valueOf).toList()), port);
+    }
+    return new Cluster(list, cl.getString("host", "127.0.0.1"), port,
+        positive(cl, "keyCacheMaxAgeMs", 60_000L), positive(cl, "leaderRetryMs", 5_000L));
+  }
+
+  public GatewayConfig withCluster(Cluster cluster) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        router, console, bridge, backup, retention, admission, cluster);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {
@@ -603,6 +701,10 @@ public record GatewayConfig(
   }
 
   private static int parsePort(String value) {
+    return parsePort("HTTP_PORT", value);
+  }
+
+  private static int parsePort(String name, String value) {
     try {
       int port = Integer.parseInt(value.trim());
       if (port < 0 || port > 65535) {
@@ -610,7 +712,7 @@ public record GatewayConfig(
       }
       return port;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("HTTP_PORT must be a port number, not '" + value + "'");
+      throw new IllegalArgumentException(name + " must be a port number, not '" + value + "'");
     }
   }
 
@@ -619,6 +721,7 @@ public record GatewayConfig(
     // Never print secrets: this string can end up in logs.
     return "GatewayConfig[http=" + http + ", database=" + (database.url == null ? "embedded:" + database.dataDir : "mysql")
         + ", redis=" + (redis.url == null ? "none" : "configured") + ", adminApiKey=" + (adminApiKey == null ? "unset" : "set")
-        + ", hyperstack=" + (hyperstack.apiKey == null ? "unset" : "set") + "]";
+        + ", hyperstack=" + (hyperstack.apiKey == null ? "unset" : "set")
+        + ", cluster=" + (cluster.enabled() ? cluster.self() + " of " + cluster.members() : "off") + "]";
   }
 }

@@ -35,6 +35,7 @@ public final class MetricsWriterVerticle extends VerticleBase {
   private final GatewayMeters meters;
   private final GatewayConfig.Usage settings;
   private final String spoolDir;
+  private final String instance;
 
   private final ArrayDeque<UsageRecord> memory = new ArrayDeque<>();
   private UsageSpool spool;
@@ -52,6 +53,13 @@ public final class MetricsWriterVerticle extends VerticleBase {
 
   public MetricsWriterVerticle(MetricsStore store, ApiKeyStore keys, GatewayMeters meters, GatewayConfig.Usage settings,
                                String spoolDir) {
+    this(store, keys, meters, settings, spoolDir, "local");
+  }
+
+  /** @param instance names this instance in the live summary (in cluster mode every member's summary reaches all) */
+  public MetricsWriterVerticle(MetricsStore store, ApiKeyStore keys, GatewayMeters meters, GatewayConfig.Usage settings,
+                               String spoolDir, String instance) {
+    this.instance = instance;
     this.store = store;
     this.keys = keys;
     this.meters = meters;
@@ -67,7 +75,8 @@ public final class MetricsWriterVerticle extends VerticleBase {
     MessageConsumer<UsageBatch> consumer = vertx.eventBus().localConsumer(Addresses.METRICS_RECORD,
         msg -> msg.body().records().forEach(this::accept));
     flushTimer = vertx.setPeriodic(settings.flushIntervalMs(), id -> flush());
-    liveTimer = vertx.setPeriodic(1000, id -> vertx.eventBus().publish(Addresses.METRICS_LIVE, live.snapshotAndReset()));
+    liveTimer = vertx.setPeriodic(1000, id -> vertx.eventBus().publish(Addresses.METRICS_LIVE,
+        live.snapshotAndReset().put("instance", instance)));
     return Future.join(consumer.completion(), spool.init().compose(v -> spool.count()).onSuccess(n -> {
       meters.usageSpooled().set(n);
       if (n > 0) {

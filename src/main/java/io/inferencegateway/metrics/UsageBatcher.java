@@ -2,6 +2,7 @@ package io.inferencegateway.metrics;
 
 import io.inferencegateway.config.Addresses;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +12,8 @@ import java.util.List;
  * every {@code flushMs} or when {@code maxRecords} are waiting. Used from that event loop only.
  */
 public final class UsageBatcher {
+
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final int maxRecords;
@@ -37,7 +40,8 @@ public final class UsageBatcher {
     }
     List<UsageRecord> out = pending;
     pending = new ArrayList<>(maxRecords);
-    vertx.eventBus().send(Addresses.METRICS_RECORD, new UsageBatch(out));
+    // local only: in cluster mode the records of a request are written by the instance that served it
+    vertx.eventBus().send(Addresses.METRICS_RECORD, new UsageBatch(out), LOCAL);
   }
 
   /** Sends what is left and stops the timer (the verticle is stopping). */

@@ -5,7 +5,9 @@ import java.util.List;
 /**
  * Sends requests that share an affinity key (the start of the prompt, or a session) to the same replica, so vLLM's
  * prefix cache hits, unless that replica is clearly busier than the rest: then the underlying strategy decides.
- * The preferred replica is found by rendezvous hashing, so adding or removing a replica moves few keys.
+ * The preferred replica is found by rendezvous hashing ({@link Rendezvous}) over the replica ids, which every
+ * gateway instance shares: a cluster's members send one conversation to the same replica without sharing any state,
+ * and adding or removing a replica moves few keys.
  */
 public final class PrefixAffinity {
 
@@ -23,7 +25,7 @@ public final class PrefixAffinity {
     for (int i = 0; i < candidates.size(); i++) {
       ReplicaView v = candidates.get(i);
       total += v.score();
-      long w = mix(affinityHash ^ mix(v.id()));
+      long w = Rendezvous.weight(affinityHash, v.id());
       if (best < 0 || w > bestWeight) {
         best = i;
         bestWeight = w;
@@ -33,11 +35,8 @@ public final class PrefixAffinity {
     return candidates.get(best).score() <= LOAD_FACTOR * average + SLACK ? best : -1;
   }
 
-  /** A 64-bit finaliser (SplitMix64): spreads close keys far apart. */
   static long mix(long z) {
-    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-    return z ^ (z >>> 31);
+    return Rendezvous.mix(z);
   }
 
   /** FNV-1a over the characters, then mixed: the affinity key of a text. */
