@@ -30,6 +30,21 @@ public final class Rendezvous {
     return best;
   }
 
+  /** The index of the replica with the highest weight for the key (ties: the smaller id); -1 if there are none. */
+  public static int preferredIndex(java.util.List<ReplicaView> views, long key) {
+    int best = -1;
+    long bestWeight = Long.MIN_VALUE;
+    for (int i = 0; i < views.size(); i++) {
+      long id = views.get(i).id();
+      long w = weight(key, id);
+      if (best < 0 || w > bestWeight || (w == bestWeight && id < views.get(best).id())) {
+        best = i;
+        bestWeight = w;
+      }
+    }
+    return best;
+  }
+
   /** A 64-bit finaliser (SplitMix64): spreads close keys far apart. */
   static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;

@@ -19,6 +19,11 @@ import java.util.function.IntUnaryOperator;
  * {@link #SLACK}); a new key, or one whose replica is too busy, goes to the least loaded replica, which then becomes the
  * key's replica. Keys are remembered per model in a bounded table ({@link #TABLE_CAPACITY}, least recently used
  * forgotten first).
+ *
+ * <p>In cluster mode ({@code rendezvous}), a key this instance has not placed yet (or whose replica is gone) goes to
+ * its rendezvous replica ({@link Rendezvous}: the highest random weight of key and replica id), unless that one is
+ * clearly busier than the least loaded: every instance computes the same replica without sharing any state, so one
+ * conversation sent through several gateway instances lands on one replica.
  */
 public final class ReplicaRouter {
 
@@ -31,9 +36,16 @@ public final class ReplicaRouter {
 
   private final GatewayConfig.Router settings;
   private final ConcurrentHashMap<String, AffinityTable> tables = new ConcurrentHashMap<>();
+  private final boolean rendezvous;
 
   public ReplicaRouter(GatewayConfig.Router settings) {
+    this(settings, false);
+  }
+
+  /** @param rendezvous place new affinity keys by rendezvous hashing (cluster mode: instances agree) */
+  public ReplicaRouter(GatewayConfig.Router settings, boolean rendezvous) {
     this.settings = settings;
+    this.rendezvous = rendezvous;
   }
 
   public Choice choose(ModelRoute model, RouteHints hints) {
@@ -68,9 +80,13 @@ public final class ReplicaRouter {
         Long known = table.get(hints.affinityHash());
         int at = known == null ? -1 : indexOf(views, known);
         int least = leastLoaded(views, random);
+        int agreed = rendezvous && at < 0 ? Rendezvous.preferredIndex(views, hints.affinityHash()) : -1;
         if (at >= 0 && views.get(at).score() <= LOAD_FACTOR * views.get(least).score() + SLACK) {
           i = at;
           reason = Choice.AFFINITY;
+        } else if (agreed >= 0 && views.get(agreed).score() <= LOAD_FACTOR * views.get(least).score() + SLACK) {
+          i = agreed;
+          reason = known == null ? Choice.NEW_KEY : Choice.REBALANCED;
         } else {
           i = least;
           reason = known == null ? Choice.NEW_KEY : Choice.REBALANCED;

@@ -122,4 +122,40 @@ class ReplicaRouterTest {
     assertThat(router.choose(m, hints, 1000, n -> 0).replica()).isSameAs(moved.replica());
     assertThat(router.choose(model(false, a, b, c), hints, 1000, n -> 0).reason()).isEqualTo(Choice.STRATEGY);
   }
+
+  @Test
+  void inClusterModeInstancesPlaceANewKeyOnTheSameReplicaWithoutSharingState() {
+    // three routers stand for three gateway instances: each its own table and its own random tie-breaks
+    List<ReplicaRouter> instances = List.of(new ReplicaRouter(SETTINGS, true), new ReplicaRouter(SETTINGS, true),
+        new ReplicaRouter(SETTINGS, true));
+    java.util.Set<Long> used = new java.util.HashSet<>();
+    for (int conversation = 0; conversation < 40; conversation++) {
+      ModelRoute m = model(true, replica(1, null, ReplicaRow.SUCCESS), replica(2, null, ReplicaRow.SUCCESS),
+          replica(3, null, ReplicaRow.SUCCESS));
+      RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000u:conversation " + conversation), true, Set.of());
+      long expected = Rendezvous.choose(hints.affinityHash(), List.of(1L, 2L, 3L));
+      for (int k = 0; k < instances.size(); k++) {
+        int tieBreak = k;
+        Choice c = instances.get(k).choose(m, hints, 1000, n -> tieBreak % n);
+        assertThat(c.replica().id()).isEqualTo(expected);
+      }
+      used.add(expected);
+    }
+    assertThat(used).containsExactlyInAnyOrder(1L, 2L, 3L);
+  }
+
+  @Test
+  void inClusterModeTheRendezvousReplicaGivesWayWhenClearlyBusier() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(true, a, b);
+    RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000u:busy"), true, Set.of());
+    ReplicaState agreed = Rendezvous.choose(hints.affinityHash(), List.of(1L, 2L)) == 1L ? a : b;
+    for (int i = 0; i < 3; i++) {
+      agreed.requestStarted(); // 3 > 1.25 x 0 + 2
+    }
+    Choice c = new ReplicaRouter(SETTINGS, true).choose(m, hints, 1000, n -> 0);
+    assertThat(c.replica()).isNotSameAs(agreed);
+    assertThat(c.reason()).isEqualTo(Choice.NEW_KEY);
+  }
 }
