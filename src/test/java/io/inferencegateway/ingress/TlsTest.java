@@ -252,4 +252,34 @@ class TlsTest {
       toSim.close();
     }
   }
+
+  @Test
+  void anHttp2ConnectionInUseOutlivesTheHeadDeadlineAndAnIdleOneIsClosed() throws Exception {
+    Path dir = Files.createTempDirectory("igw-tls");
+    Pem pem = selfSigned("gateway-h2");
+    Path certFile = dir.resolve("cert.pem");
+    Path keyFile = dir.resolve("key.pem");
+    Files.writeString(certFile, pem.certPem());
+    Files.writeString(keyFile, pem.keyPem());
+    try (GatewayHarness gw = GatewayHarness.embedded(c -> c
+        .withHttp(c.http().withTls(new GatewayConfig.Tls(certFile.toString(), keyFile.toString(), 0, 10_000, 0))
+            .withClients(new GatewayConfig.Clients(256L << 20, 64L << 20, 1000, 2500, 100, 100, false))))) {
+      String https = "https://localhost:" + gw.app.port();
+      HttpClient h2 = HttpClient.newBuilder().sslContext(context(trusting(pem.cert())))
+          .version(HttpClient.Version.HTTP_2).build();
+      // requests 1.2 s apart on one connection, for longer than the 1 s head deadline: not closed (not idle either)
+      for (int i = 0; i < 4; i++) {
+        HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create(https + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(r.headers().firstValue("strict-transport-security")).as("hstsMaxAgeSeconds 0").isEmpty();
+        Thread.sleep(1200); // the gap itself is the scenario: real time against the gateway's once-a-second sweep
+      }
+      assertThat(gw.app.services().clientLimits().connections()).as("one connection all along").isEqualTo(1);
+      // idle for the 2.5 s idle timeout: closed by the gateway
+      Poll.until("the idle HTTP/2 connection closed", Duration.ofSeconds(10),
+          () -> gw.app.services().clientLimits().connections() == 0);
+    }
+  }
 }
