@@ -301,7 +301,7 @@ def warm_until_jit_settles(bench, servers, args):
 
 
 def gateway_in_flight():
-    _, text = http_get(f"http://127.0.0.1:{GATEWAY_PORT}/metrics")
+    _, text = http_get(f"http://127.0.0.1:{GATEWAY_PORT}/metrics", {"Authorization": f"Bearer {ADMIN_KEY}"})
     for line in text.splitlines():
         if line.startswith("gateway_requests_in_flight"):
             return float(line.split()[-1])

@@ -1,6 +1,6 @@
 // The console's shell: hash routing (#/models ...), one module per page, the login guard and the live-feed status.
 
-import { session, whenSessionExpires } from './api.js';
+import { api, session, whenSessionExpires } from './api.js';
 import { clear, notify } from './dom.js';
 import * as live from './live.js';
 import * as loginPage from './pages/login.js';
@@ -81,6 +81,8 @@ whenSessionExpires((message) => {
 
 document.getElementById('logout').addEventListener('click', async () => {
   await playgroundPage.dropKey().catch(() => {});
+  // revoke the token on the server too, so a copy of it is worthless from now on
+  if (session.token) await api('POST', '/api/v1/auth/logout').catch(() => {});
   session.clear();
   live.disconnect();
   loginMessage = 'You are logged out.';

@@ -125,7 +125,8 @@ export async function render(root) {
       r.error_message ? h('div', { class: 'small muted', text: r.error_message }) : null);
     const tr = h('tr', { dataset: { replica: String(r.id) } },
       h('td', { text: String(r.id) }),
-      h('td', {}, endpoint, r.vm_id ? h('div', { class: 'small muted', text: `Hyperstack VM ${r.vm_id}${r.flavor_name ? ' · ' + r.flavor_name : ''}` }) : null),
+      h('td', {}, endpoint, r.vm_id ? h('div', { class: 'small muted', text: `Hyperstack VM ${r.vm_id}${r.flavor_name ? ' · ' + r.flavor_name : ''}` }) : null,
+        h('div', { class: 'small muted', text: r.api_key_set ? 'API key set' : 'no API key' })),
       status, cells.health, cells.breaker, cells.inFlight, cells.load,
       h('td', { class: 'num', dataset: { col: 'rate-limit' }, text: r.rate_limit ? `${fmtNum(r.rate_limit)}/min` : 'none' }),
       h('td', { class: 'actions' },
@@ -210,12 +211,14 @@ export async function render(root) {
   function endpointForm(m, close) {
     const endpoint = h('input', { type: 'url', id: 'replica-endpoint', placeholder: 'http://10.0.0.5:8000', required: true, autocomplete: 'off' });
     const rate = h('input', { type: 'number', id: 'replica-rate-limit', min: '1', step: '1', placeholder: 'no limit' });
+    const apiKey = h('input', { type: 'password', id: 'replica-api-key', placeholder: 'none', autocomplete: 'off', minlength: '8' });
     const save = h('button', { type: 'submit', class: 'btn', id: 'replica-save' }, 'Add replica');
     return h('form', {
       onsubmit: async (e) => {
         e.preventDefault();
         const body = { endpoint: endpoint.value.trim() };
         if (rate.value) body.rate_limit = Number(rate.value);
+        if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
         const made = await act(save, () => post(`/api/v1/models/${m.id}/replicas`, body),
           (res) => `Replica ${res.replica_id} added to ${m.name}.`);
         if (made) {
@@ -225,7 +228,8 @@ export async function render(root) {
       },
     }, h('div', { class: 'stack' },
       field('Endpoint URL', endpoint, 'The base URL of a running vLLM server (its /v1 is added by the gateway).'),
-      field('Rate limit (requests per minute)', rate, 'Optional.')),
+      field('Rate limit (requests per minute)', rate, 'Optional.'),
+      field('vLLM API key', apiKey, 'The --api-key the server was started with, if any. Only the gateway uses it; it is stored encrypted and never shown again.')),
     h('div', { class: 'dialog-actions' }, button('Cancel', close, 'btn-ghost'), save));
   }
 
@@ -275,6 +279,7 @@ export async function render(root) {
           },
         };
         if (rate.value) body.rate_limit = Number(rate.value);
+        if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
         const made = await act(save, () => post(`/api/v1/models/${m.id}/replicas`, body),
           (res) => `Replica ${res.replica_id} is being deployed; its status updates here.`);
         if (made) {

@@ -24,6 +24,7 @@ import io.inferencegateway.limits.RedisLink;
 import io.inferencegateway.limits.RedisRateLimiter;
 import io.inferencegateway.limits.ResilientRateLimiter;
 import io.inferencegateway.metrics.GatewayMeters;
+import io.inferencegateway.metrics.MetricsEndpointVerticle;
 import io.inferencegateway.metrics.MetricsWriterVerticle;
 import io.inferencegateway.metrics.UsageBatch;
 import io.inferencegateway.routing.ModelRegistry;
@@ -36,6 +37,7 @@ import io.inferencegateway.store.Database;
 import io.inferencegateway.store.MetricsStore;
 import io.inferencegateway.store.Migrations;
 import io.inferencegateway.store.ModelStore;
+import io.inferencegateway.store.SecretBox;
 import io.inferencegateway.store.SettingsStore;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -199,10 +201,18 @@ public final class GatewayApp {
       return Migrations.run(vertx, db).map(n -> db);
     }).compose(db -> {
       SettingsStore settings = new SettingsStore(db);
-      return resolveAdminKey(config, settings, policy).compose(adminKey -> {
+      return resolveAdminKey(config, settings, policy).compose(adminKey -> resolveSecrets(config, settings)
+          .compose(secrets -> {
+        ModelStore models = new ModelStore(db, secrets);
+        return models.reseal().map(n -> {
+          if (n > 0) {
+            log.info("Re-encrypted {} replica API keys with the current SECRETS_KEY", n);
+          }
+          return models;
+        });
+      }).compose(models -> {
         GatewayMeters meters = new GatewayMeters(prometheus);
         ApiKeyStore keys = new ApiKeyStore(db);
-        ModelStore models = new ModelStore(db);
         LocalRateLimiter local = new LocalRateLimiter();
         Function<Vertx, RateLimiter> limiters = config.redis().url() == null ? v -> local
             : v -> new ResilientRateLimiter(
@@ -218,8 +228,42 @@ public final class GatewayApp {
             new AdmissionGate(config, registry, meters), cluster);
         return deploy(vertx, services, controlPlane)
             .map(deployed -> new GatewayApp(vertx, services, adminKey.plaintext(), deployed));
-      });
+      }));
     });
+  }
+
+  static final String SECRETS_KEY_SETTING = "secrets_key";
+
+  /**
+   * The key that encrypts secrets in the database (replica API keys): {@code SECRETS_KEY}; without it, one derived
+   * from the configured admin key; without that either, a random one kept in the database itself (which then protects
+   * nothing against someone holding the database: hence the warning).
+   */
+  private static Future<SecretBox> resolveSecrets(GatewayConfig config, SettingsStore settings) {
+    GatewayConfig.Security s = config.security();
+    if (s.secretsKey() != null) {
+      if (s.secretsKey().length() < 16) {
+        return Future.failedFuture(new IllegalArgumentException(
+            "SECRETS_KEY must be at least 16 characters (e.g. openssl rand -base64 32)"));
+      }
+      return Future.succeededFuture(SecretBox.of(s.secretsKey(), s.secretsKeyPrevious()));
+    }
+    if (config.adminApiKey() != null) {
+      log.warn("SECRETS_KEY is not set: replica API keys are encrypted with a key derived from ADMIN_API_KEY"
+          + " (changing the admin key then needs SECRETS_KEY_PREVIOUS set to the old admin key once)");
+      return Future.succeededFuture(SecretBox.of("admin-key:" + config.adminApiKey(),
+          s.secretsKeyPrevious() == null ? null : "admin-key:" + s.secretsKeyPrevious()));
+    }
+    byte[] bytes = new byte[32];
+    new java.security.SecureRandom().nextBytes(bytes);
+    String fresh = java.util.Base64.getEncoder().encodeToString(bytes);
+    return settings.putIfAbsent(SECRETS_KEY_SETTING, fresh)
+        .compose(v -> settings.get(SECRETS_KEY_SETTING))
+        .map(stored -> {
+          log.warn("SECRETS_KEY is not set: replica API keys are encrypted with a key kept in the database itself;"
+              + " set SECRETS_KEY to keep the key apart from the data");
+          return SecretBox.of(stored.orElseThrow(), s.secretsKeyPrevious());
+        });
   }
 
   private static Future<Deployed> deploy(Vertx vertx, GatewayServices s, RouterMount controlPlane) {
@@ -251,6 +295,8 @@ public final class GatewayApp {
             tls[0].watch(); // renewed certificate files are served from then on
           }
         })
+        .compose(v -> c.security().metricsPort() > 0
+            ? vertx.deployVerticle(new MetricsEndpointVerticle(c.security(), s.prometheus())) : Future.succeededFuture())
         .compose(v -> vertx.deployVerticle(cluster.enabled()
             ? new SchedulerVerticle(s.registry(), c.health(), c.router(), c.upstream().caFile(), cluster::leader, true)
             : new SchedulerVerticle(s.registry(), c.health(), c.router(), c.upstream().caFile())))

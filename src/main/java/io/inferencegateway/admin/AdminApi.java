@@ -2,6 +2,7 @@ package io.inferencegateway.admin;
 
 import io.inferencegateway.GatewayServices;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.store.SessionStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -85,7 +86,7 @@ public final class AdminApi {
     }
     Sessions s = tokenSessions;
     if (s == null) {
-      s = new Sessions(vertx, secret(services), config.console().sessionTtlMinutes());
+      s = sessions(vertx, services);
       tokenSessions = s;
     }
     return s.expiry(token);
@@ -115,6 +116,11 @@ public final class AdminApi {
     return s;
   }
 
+  private Sessions sessions(Vertx vertx, GatewayServices services) {
+    return new Sessions(vertx, secret(services), config.console().sessionTtlMinutes(), config::appPassword,
+        new SessionStore(services.database()));
+  }
+
   /** The login throttle, one per process (shared by every event loop), on the gateway's clock. */
   private synchronized LoginThrottle throttle(GatewayServices services) {
     if (throttle == null) {
@@ -125,8 +131,7 @@ public final class AdminApi {
 
   /** Adds the admin routes to one ingress router (called once per ingress event loop). */
   public void mount(Vertx vertx, Router router, GatewayServices services) {
-    AdminContext admin = new AdminContext(vertx, services, config,
-        new Sessions(vertx, secret(services), config.console().sessionTtlMinutes()), throttle(services));
+    AdminContext admin = new AdminContext(vertx, services, config, sessions(vertx, services), throttle(services));
     Routes routes = new Routes(router, admin);
 
     LoginHandler login = new LoginHandler(admin);
@@ -138,6 +143,7 @@ public final class AdminApi {
     BackupHandlers backups = new BackupHandlers(admin);
 
     routes.add(HttpMethod.POST, "/auth/login", "/auth/login", Access.PUBLIC, true, login::login);
+    routes.add(HttpMethod.POST, "/auth/logout", "/auth/logout", Access.ADMIN, false, login::logout);
     routes.add(HttpMethod.GET, "/openapi.json", "/openapi\\.json", Access.PUBLIC, false, this::openApi);
 
     routes.add(HttpMethod.POST, "/generate_api_key", "/generate_api_key", Access.ADMIN, true, keys::generate);

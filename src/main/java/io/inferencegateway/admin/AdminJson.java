@@ -1,5 +1,6 @@
 package io.inferencegateway.admin;
 
+import io.inferencegateway.hyperstack.ReplicaKeys;
 import io.inferencegateway.routing.ReplicaState;
 import io.inferencegateway.store.ApiKeyRow;
 import io.inferencegateway.store.ModelRow;
@@ -65,7 +66,8 @@ final class AdminJson {
         .put("environment_name", r.environmentName())
         .put("image_name", r.imageName())
         .put("assign_floating_ip", r.assignFloatingIp())
-        .put("run_command", r.runCommand())
+        .put("run_command", ReplicaKeys.mask(r.runCommand())) // never its tokens
+        .put("api_key_set", r.apiKey() != null) // never the key
         .put("key_name", r.keyName())
         .put("vm_id", r.vmId())
         .put("error_message", r.errorMessage())

@@ -61,6 +61,7 @@ final class ApiKeyHandlers {
             JsonObject body = new JsonObject().put("id", row.id()).put("api_key", key.plaintext())
                 .put("enabled", row.enabled());
             AdminJson.key(row).forEach(e -> body.getMap().putIfAbsent(e.getKey(), e.getValue()));
+            ctx.response().putHeader(io.vertx.core.http.HttpHeaders.CACHE_CONTROL, "no-store"); // the key, shown once
             return AdminContext.json(ctx, 200, body);
           });
     });

@@ -2,6 +2,7 @@ package io.inferencegateway.admin;
 
 import io.inferencegateway.auth.ApiKeys;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
  * {@code POST /auth/login {"password": ...}}: the console password (APP_PASSWORD) buys a session token.
  * Wrong password: 401. Repeated failures from one address: 429 with Retry-After, growing exponentially (see
  * {@link LoginThrottle}). No console password configured: 503, console login is disabled (the admin key still works).
+ * The answer is never cached ({@code Cache-Control: no-store}).
  */
 final class LoginHandler {
 
@@ -49,11 +51,26 @@ final class LoginHandler {
       throw AdminFailure.error(401, "Invalid password.");
     }
     admin.throttle.success(address);
+    ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
     return admin.sessions.issue().compose(issued -> AdminContext.json(ctx, 200, new JsonObject()
         .put("token", issued.token())
         .put("token_type", "Bearer")
         .put("expires_in", issued.expiresInSeconds())
         .put("expires_at", issued.expiresAt().toString())));
+  }
+
+  /**
+   * {@code POST /auth/logout} with a session token: the token is revoked at once (on every gateway instance sharing
+   * the database) → 204. With the admin key there is nothing to revoke: 204 too.
+   */
+  Future<?> logout(RoutingContext ctx) {
+    if (ctx.get("admin.principal") != AdminContext.Principal.SESSION) {
+      return AdminContext.noContent(ctx);
+    }
+    String token = ApiKeys.bearerToken(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+    return admin.sessions.check(token)
+        .compose(session -> admin.sessions.revoke(session, admin.services.clock().instant()))
+        .compose(v -> AdminContext.noContent(ctx));
   }
 
   static AdminFailure tooMany(long waitMs) {

@@ -1,5 +1,6 @@
 package io.inferencegateway.admin;
 
+import io.inferencegateway.hyperstack.ReplicaKeys;
 import io.inferencegateway.routing.UpstreamTarget;
 import io.inferencegateway.store.ModelRow;
 import io.inferencegateway.store.ModelStore;
@@ -34,6 +35,10 @@ final class ReplicaHandlers {
   private static final Pattern IPV6 = Pattern.compile("^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$");
   private static final int TEXT_MAX = 255;
   private static final String ANYWHERE = "0.0.0.0/0";
+  static final String OPEN_REPLICAS = "Refusing to create a replica VM whose vLLM port would be open to the whole"
+      + " internet: hyperstack.gatewayCidr is 0.0.0.0/0. Set it to the gateway's address (e.g. 203.0.113.7/32), or set"
+      + " hyperstack.allowOpenReplicas to true if open replicas are intended (their API key still guards inference).";
+  static final String BAD_API_KEY = "Must be 8 to 256 characters: letters, digits or -._~+/=.";
 
   private final AdminContext admin;
 
@@ -68,7 +73,13 @@ final class ReplicaHandlers {
   }
 
   /** What a valid {@code POST /models/{id}/replicas} asks for. */
-  private record NewReplicaRequest(String endpoint, Integer rateLimit, boolean createVm, VmDetails vm) {}
+  private record NewReplicaRequest(String endpoint, Integer rateLimit, boolean createVm, VmDetails vm, String apiKey) {
+
+    @Override
+    public String toString() {
+      return "NewReplicaRequest[endpoint=" + endpoint + ", createVm=" + createVm + "]";
+    }
+  }
 
   private record VmDetails(String name, String environmentName, String imageName, String flavorName, String keyName,
                            String runCommand, int port, boolean assignFloatingIp, List<SecurityRuleRow> rules) {}
@@ -90,7 +101,8 @@ final class ReplicaHandlers {
       if (exists) {
         throw AdminFailure.error(400, "Endpoint already exists");
       }
-      return store.insertReplica(ModelStore.NewReplica.byEndpoint(model.id(), req.endpoint(), req.rateLimit()), List.of());
+      return store.insertReplica(ModelStore.NewReplica.byEndpoint(model.id(), req.endpoint(), req.rateLimit(),
+          req.apiKey()), List.of());
     }).compose(id -> admin.modelsChanged(model.id()).map(id));
   }
 
@@ -98,31 +110,49 @@ final class ReplicaHandlers {
     if (admin.config.hyperstack().apiKey() == null) {
       return Future.failedFuture(AdminFailure.error(400, NO_HYPERSTACK_KEY));
     }
+    if (admin.config.hyperstack().opensReplicasToEveryone() && !admin.config.hyperstack().allowOpenReplicas()) {
+      return Future.failedFuture(AdminFailure.error(400, OPEN_REPLICAS));
+    }
     VmDetails vm = req.vm();
+    // the replica's vLLM key: the one sent, else the one its run command sets, else a new one the gateway passes on
+    String apiKey = req.apiKey() != null ? req.apiKey() : ReplicaKeys.fromRunCommand(vm.runCommand());
+    if (apiKey != null && !ReplicaKeys.safe(apiKey)) {
+      return Future.failedFuture(AdminFailure.error(400, "run_command sets an API key the gateway cannot use as it is"
+          + " (a variable, or characters other than letters, digits and -._~+/=): leave it out, and the gateway"
+          + " generates one and passes it to vLLM, or send it as api_key."));
+    }
+    if (apiKey == null) {
+      apiKey = ReplicaKeys.generate();
+    }
     ModelStore.NewReplica row = new ModelStore.NewReplica(model.id(), null, req.rateLimit(), null, ReplicaRow.PENDING,
         vm.name(), vm.flavorName(), vm.environmentName(), vm.imageName(), vm.assignFloatingIp(), vm.runCommand(),
-        vm.keyName(), vm.port());
-    return admin.services.models().insertReplica(row, withDefaultRules(vm, admin.config.hyperstack().gatewayCidr()))
+        vm.keyName(), vm.port(), apiKey);
+    return admin.services.models().insertReplica(row, withDefaultRules(vm, admin.config.hyperstack().gatewayCidr(),
+            admin.config.hyperstack().sshCidr()))
         .compose(id -> admin.modelsChanged(model.id()).map(id))
         .onSuccess(id -> admin.provisioning(new JsonObject().put("replica_id", id).put("action", "create")));
   }
 
   /**
-   * The client's rules plus the two the toolkit always added: the vLLM port, and SSH from anywhere. The toolkit
-   * opened the vLLM port to the gateway's public IP, falling back to 0.0.0.0/0 when it could not learn it; this
-   * gateway does not know its public address, so it is configured ({@code hyperstack.gatewayCidr}, default 0.0.0.0/0).
+   * The client's rules plus the vLLM port open to the gateway ({@code hyperstack.gatewayCidr}: this gateway does not
+   * know its public address) and SSH from {@code hyperstack.sshCidr} when set. The toolkit opened SSH to 0.0.0.0/0;
+   * this gateway never adds that silently (send a rule in {@code security_rules} if you want it).
    */
-  private static List<SecurityRuleRow> withDefaultRules(VmDetails vm, String gatewayCidr) {
+  private static List<SecurityRuleRow> withDefaultRules(VmDetails vm, String gatewayCidr, String sshCidr) {
     Set<SecurityRuleRow> rules = new LinkedHashSet<>(vm.rules());
     rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", gatewayCidr, vm.port(), vm.port()));
-    rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", ANYWHERE, 22, 22));
+    if (sshCidr != null) {
+      rules.add(new SecurityRuleRow(0, 0, "ingress", "tcp", "IPv4", sshCidr, 22, 22));
+    }
     return List.copyOf(rules);
   }
 
   private NewReplicaRequest parseCreate(RoutingContext ctx) {
     FieldErrors errors = new FieldErrors();
-    JsonInput in = AdminContext.body(ctx, errors, "endpoint", "rate_limit", "create_vm", "vm_creation_details");
+    JsonInput in = AdminContext.body(ctx, errors, "endpoint", "rate_limit", "create_vm", "vm_creation_details",
+        "api_key");
     String endpoint = in.string("endpoint", false, true);
+    String apiKey = apiKey(in);
     Long rateLimit = in.integer("rate_limit", false, true, 1L, (long) Integer.MAX_VALUE);
     Boolean createVm = in.bool("create_vm", false);
     JsonInput vmInput = in.object("vm_creation_details", false, "name", "environment_name", "image_name",
@@ -149,7 +179,23 @@ final class ReplicaHandlers {
     }
     in.rejectUnknown();
     errors.throwIfAny();
-    return new NewReplicaRequest(normalized, rateLimit == null ? null : rateLimit.intValue(), createVm, vm);
+    return new NewReplicaRequest(normalized, rateLimit == null ? null : rateLimit.intValue(), createVm, vm, apiKey);
+  }
+
+  /** The optional {@code api_key} field: the replica's vLLM {@code --api-key} (null or absent: none). */
+  private static String apiKey(JsonInput in) {
+    if (!in.has("api_key")) {
+      return null;
+    }
+    String key = in.string("api_key", false, true);
+    if (key == null || key.isEmpty()) {
+      return null;
+    }
+    if (!ReplicaKeys.safe(key)) {
+      in.errors().add("api_key", BAD_API_KEY);
+      return null;
+    }
+    return key;
   }
 
   private static VmDetails vmDetails(JsonInput in) {
@@ -251,11 +297,18 @@ final class ReplicaHandlers {
     return IPV6.matcher(parts[0]).matches() && parts[0].length() <= 45;
   }
 
-  /** {@code PUT /models/replicas/{id} {rate_limit}} → 204 (null clears the limit). */
+  /**
+   * {@code PUT /models/replicas/{id} {rate_limit, api_key}} → 204 (null clears the limit, or the key). Either field
+   * may be left out when the other is sent; a new {@code api_key} is what the gateway sends from now on (to rotate a
+   * replica's key: restart its vLLM with the new key, then send it here).
+   */
   Future<?> update(RoutingContext ctx) {
     FieldErrors errors = new FieldErrors();
-    JsonInput in = AdminContext.body(ctx, errors, "rate_limit");
-    Long rateLimit = in.integer("rate_limit", true, true, 1L, (long) Integer.MAX_VALUE);
+    JsonInput in = AdminContext.body(ctx, errors, "rate_limit", "api_key");
+    boolean keyGiven = in.has("api_key");
+    boolean limitGiven = in.has("rate_limit") || !keyGiven;
+    Long rateLimit = in.integer("rate_limit", !keyGiven, true, 1L, (long) Integer.MAX_VALUE);
+    String apiKey = apiKey(in);
     in.rejectUnknown();
     errors.throwIfAny();
     Long id = ModelHandlers.pathId(ctx);
@@ -265,7 +318,9 @@ final class ReplicaHandlers {
     ModelStore store = admin.services.models();
     return store.replicaById(id).compose(found -> {
       ReplicaRow replica = found.orElseThrow(() -> AdminFailure.notFound(REPLICA_NOT_FOUND));
-      return store.updateRateLimit(id, rateLimit == null ? null : rateLimit.intValue())
+      Future<Boolean> limit = limitGiven
+          ? store.updateRateLimit(id, rateLimit == null ? null : rateLimit.intValue()) : Future.succeededFuture(true);
+      return limit.compose(v -> keyGiven ? store.updateApiKey(id, apiKey) : Future.succeededFuture(true))
           .compose(v -> admin.modelsChanged(replica.modelId()));
     }).compose(v -> AdminContext.noContent(ctx));
   }

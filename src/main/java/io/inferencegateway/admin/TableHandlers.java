@@ -1,5 +1,6 @@
 package io.inferencegateway.admin;
 
+import io.inferencegateway.hyperstack.ReplicaKeys;
 import io.inferencegateway.store.TableStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -42,6 +43,10 @@ final class TableHandlers {
     Long beforeId = queryLong(ctx, errors, "before_id", null, 1L, null);
     errors.throwIfAny();
     return admin.tables.page(table, limit.intValue(), offset.intValue(), beforeId).compose(page -> {
+      if ("replicas".equals(table)) {
+        // a run command may carry tokens (HF_TOKEN=..., --api-key ...): shown masked, as everywhere
+        page.rows().forEach(row -> row.put("run_command", ReplicaKeys.mask(row.getString("run_command"))));
+      }
       boolean more = !page.rows().isEmpty() && page.total() > offset + page.rows().size();
       Object nextBeforeId = more ? page.rows().get(page.rows().size() - 1).getValue("id") : null;
       return AdminContext.json(ctx, 200, new JsonObject()

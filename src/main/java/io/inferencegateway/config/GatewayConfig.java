@@ -25,7 +25,17 @@ public record GatewayConfig(
     Backup backup,
     Retention retention,
     Admission admission,
-    Cluster cluster) {
+    Cluster cluster,
+    Security security) {
+
+  /** Without a security section: {@link Security#defaults()}. */
+  public GatewayConfig(Http http, String adminApiKey, String appPassword, Database database, Redis redis, Limits limits,
+                       Usage usage, Upstream upstream, Health health, Hyperstack hyperstack, Router router,
+                       Console console, Bridge bridge, Backup backup, Retention retention, Admission admission,
+                       Cluster cluster) {
+    this(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, console,
+        bridge, backup, retention, admission, cluster, Security.defaults());
+  }
 
   /** Without an admission section: fair admission off (its defaults); a single instance (no cluster). */
   public GatewayConfig(Http http, String adminApiKey, String appPassword, Database database, Redis redis, Limits limits,
@@ -41,6 +51,42 @@ public record GatewayConfig(
                        Console console, Bridge bridge, Backup backup, Retention retention, Admission admission) {
     this(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router, console,
         bridge, backup, retention, admission, Cluster.SINGLE);
+  }
+
+  /**
+   * Secrets at rest and who may read the operational endpoints.
+   *
+   * @param secretsKey encrypts the secrets the database holds (replica API keys; {@code SECRETS_KEY}); null: derived
+   *     from the admin key, or (no admin key configured either) generated and kept in the database, with a warning
+   * @param secretsKeyPrevious the key before a rotation ({@code SECRETS_KEY_PREVIOUS}): still decrypts, and what it
+   *     encrypted is re-encrypted with {@code secretsKey} at start-up
+   * @param metricsToken bearer token that {@code /metrics} accepts besides the admin key ({@code METRICS_TOKEN})
+   * @param metricsPort above 0: {@code /metrics} is served on this port only, at {@code metricsHost}, and needs no
+   *     token there unless {@code metricsToken} is set ({@code METRICS_PORT})
+   * @param metricsHost the address {@code metricsPort} listens on
+   */
+  public record Security(String secretsKey, String secretsKeyPrevious, String metricsToken, int metricsPort,
+                         String metricsHost) {
+
+    public static Security defaults() {
+      return new Security(null, null, null, 0, "127.0.0.1");
+    }
+
+    public Security withSecretsKeys(String key, String previous) {
+      return new Security(key, previous, metricsToken, metricsPort, metricsHost);
+    }
+
+    public Security withMetrics(String token, int port, String host) {
+      return new Security(secretsKey, secretsKeyPrevious, token, port, host);
+    }
+
+    @Override
+    public String toString() {
+      // Never print the keys: this string can end up in logs.
+      return "Security[secretsKey=" + (secretsKey == null ? "unset" : "set") + ", secretsKeyPrevious="
+          + (secretsKeyPrevious == null ? "unset" : "set") + ", metricsToken=" + (metricsToken == null ? "unset" : "set")
+          + ", metricsPort=" + metricsPort + ", metricsHost=" + metricsHost + "]";
+    }
   }
 
   /**
@@ -161,23 +207,49 @@ public record GatewayConfig(
    * Deploying replicas on Hyperstack ({@code apiKey} null: off).
    *
    * @param gatewayCidr who may reach a provisioned replica's vLLM port: the gateway's public address as a CIDR
-   *     ({@code 203.0.113.7/32}); the default {@code 0.0.0.0/0} opens it to everyone
+   *     ({@code 203.0.113.7/32}); with {@code 0.0.0.0/0} (the default) {@code create_vm} is refused unless
+   *     {@code allowOpenReplicas}
    * @param pollIntervalMs how often a VM being provisioned is looked at (status, IP, vLLM health)
    * @param vmTimeoutMs from the replica's creation until its VM must be ACTIVE with an IP
    * @param healthTimeoutMs from the VM becoming ACTIVE until vLLM must answer {@code /health} and list the model
    * @param requestTimeoutMs per call to the Hyperstack API
+   * @param allowOpenReplicas create replicas even though {@code gatewayCidr} is {@code 0.0.0.0/0} (their key still
+   *     guards inference; {@code /health} and {@code /metrics} are open)
+   * @param sshCidr who may reach new replicas' SSH port; null: no SSH rule is added (send one in security_rules)
    */
   public record Hyperstack(String apiKey, String baseUrl, String gatewayCidr, long pollIntervalMs, long vmTimeoutMs,
-                           long healthTimeoutMs, long requestTimeoutMs) {
+                           long healthTimeoutMs, long requestTimeoutMs, boolean allowOpenReplicas, String sshCidr) {
 
     public static final String DEFAULT_BASE_URL = "https://infrahub-api.nexgencloud.com/v1";
+    public static final String ANYWHERE = "0.0.0.0/0";
+
+    /**
+     * As before {@code allowOpenReplicas} and {@code sshCidr}: open replicas refused, no SSH rule added.
+     */
+    public Hyperstack(String apiKey, String baseUrl, String gatewayCidr, long pollIntervalMs, long vmTimeoutMs,
+                      long healthTimeoutMs, long requestTimeoutMs) {
+      this(apiKey, baseUrl, gatewayCidr, pollIntervalMs, vmTimeoutMs, healthTimeoutMs, requestTimeoutMs, false, null);
+    }
 
     public Hyperstack(String apiKey, String baseUrl) {
-      this(apiKey, baseUrl, "0.0.0.0/0", 10_000, 20 * 60_000L, 30 * 60_000L, 30_000);
+      this(apiKey, baseUrl, ANYWHERE, 10_000, 20 * 60_000L, 30 * 60_000L, 30_000);
     }
 
     public Hyperstack withApiKey(String key) {
-      return new Hyperstack(key, baseUrl, gatewayCidr, pollIntervalMs, vmTimeoutMs, healthTimeoutMs, requestTimeoutMs);
+      return new Hyperstack(key, baseUrl, gatewayCidr, pollIntervalMs, vmTimeoutMs, healthTimeoutMs, requestTimeoutMs,
+          allowOpenReplicas, sshCidr);
+    }
+
+    /** Who may reach new replicas: their vLLM port, and SSH (null: no SSH rule); whether 0.0.0.0/0 is intended. */
+    public Hyperstack withAccess(String gatewayCidr, boolean allowOpenReplicas, String sshCidr) {
+      return new Hyperstack(apiKey, baseUrl, gatewayCidr, pollIntervalMs, vmTimeoutMs, healthTimeoutMs,
+          requestTimeoutMs, allowOpenReplicas, sshCidr);
+    }
+
+    /** Whether new replicas' vLLM ports would be open to the whole internet. */
+    public boolean opensReplicasToEveryone() {
+      return gatewayCidr == null || gatewayCidr.isBlank() || ANYWHERE.equals(gatewayCidr.trim())
+          || "::/0".equals(gatewayCidr.trim());
     }
 
     @Override
@@ -185,7 +257,8 @@ public record GatewayConfig(
       // Never print the key: this string can end up in logs.
       return "Hyperstack[apiKey=" + (apiKey == null ? "unset" : "set") + ", baseUrl=" + baseUrl + ", gatewayCidr="
           + gatewayCidr + ", pollIntervalMs=" + pollIntervalMs + ", vmTimeoutMs=" + vmTimeoutMs + ", healthTimeoutMs="
-          + healthTimeoutMs + ", requestTimeoutMs=" + requestTimeoutMs + "]";
+          + healthTimeoutMs + ", requestTimeoutMs=" + requestTimeoutMs + ", allowOpenReplicas=" + allowOpenReplicas
+          + ", sshCidr=" + sshCidr + "]";
     }
   }
 
@@ -415,12 +488,13 @@ public record GatewayConfig(
             new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
                 breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
-        new Console(console.getLong("sessionTtlMinutes", 720L), console.getInteger("loginFreeAttempts", 5)),
+        new Console(console.getLong("sessionTtlMinutes", 480L), console.getInteger("loginFreeAttempts", 5)),
         new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")),
         backup(section(json, "backup")),
         retention(section(json, "metrics")),
         admission(section(json, "admission")),
-        cluster(section(json, "cluster")));
+        cluster(section(json, "cluster")),
+        security(section(json, "security")));
   }
 
   static Admission admission(JsonObject a) {
@@ -433,6 +507,20 @@ public record GatewayConfig(
         bounded("admission.maxKvCacheUsage", a.getDouble("maxKvCacheUsage", d.maxKvCacheUsage()), 0, 1),
         (int) bounded("admission.maxQueueLength", a.getInteger("maxQueueLength", d.maxQueueLength()), 0, 10_000_000),
         (long) bounded("admission.maxWaitMs", a.getLong("maxWaitMs", d.maxWaitMs()), 1, 3_600_000));
+  }
+
+  private static Security security(JsonObject s) {
+    int port = s.getInteger("metricsPort", 0);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("security.metricsPort must be a port number (0: off), not " + port);
+    }
+    return new Security(blankToNull(s.getString("secretsKey")), blankToNull(s.getString("secretsKeyPrevious")),
+        blankToNull(s.getString("metricsToken")), port, s.getString("metricsHost", "127.0.0.1"));
+  }
+
+  public GatewayConfig withSecurity(Security security) {
+    return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
+        router, console, bridge, backup, retention, admission, cluster, security);
   }
 
   /** Applies the documented environment variables on top of the file's values. */
@@ -453,11 +541,11 @@ public record GatewayConfig(
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster, c.security);
     }
     if (present(env, "APP_PASSWORD")) {
       c = new GatewayConfig(c.http, c.adminApiKey, env.get("APP_PASSWORD"), c.database, c.redis, c.limits,
-          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
+          c.usage, c.upstream, c.health, c.hyperstack, c.router, c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster, c.security);
     }
     if (present(env, "DATABASE_URL") || present(env, "DATA_DIR")) {
       c = c.withDatabase(new Database(
@@ -471,7 +559,7 @@ public record GatewayConfig(
     if (present(env, "HYPERSTACK_API_KEY")) {
       c = new GatewayConfig(c.http, c.adminApiKey, c.appPassword, c.database, c.redis, c.limits, c.usage,
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
-          c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster);
+          c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster, c.security);
     }
     if (present(env, "BACKUP_S3_ACCESS_KEY_ID") || present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
       if (!present(env, "BACKUP_S3_ACCESS_KEY_ID") || !present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
@@ -490,72 +578,83 @@ public record GatewayConfig(
       String host = present(env, "CLUSTER_HOST") ? env.get("CLUSTER_HOST").trim() : c.cluster.host();
       c = c.withCluster(c.cluster.withMembers(members, host, port));
     }
+    if (present(env, "SECRETS_KEY") || present(env, "SECRETS_KEY_PREVIOUS")) {
+      c = c.withSecurity(c.security.withSecretsKeys(
+          present(env, "SECRETS_KEY") ? env.get("SECRETS_KEY").trim() : c.security.secretsKey,
+          present(env, "SECRETS_KEY_PREVIOUS") ? env.get("SECRETS_KEY_PREVIOUS").trim() : c.security.secretsKeyPrevious));
+    }
+    if (present(env, "METRICS_TOKEN") || present(env, "METRICS_PORT")) {
+      c = c.withSecurity(c.security.withMetrics(
+          present(env, "METRICS_TOKEN") ? env.get("METRICS_TOKEN").trim() : c.security.metricsToken,
+          present(env, "METRICS_PORT") ? parsePort("METRICS_PORT", env.get("METRICS_PORT")) : c.security.metricsPort,
+          c.security.metricsHost));
+    }
     return c;
   }
 
   public GatewayConfig withHttp(Http http) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withAdminApiKey(String key) {
     return new GatewayConfig(http, key, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withAppPassword(String password) {
     return new GatewayConfig(http, adminApiKey, password, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withDatabase(Database database) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withRedis(Redis redis) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withUsage(Usage usage) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withUpstream(Upstream upstream) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withHealth(Health health) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withAdmission(Admission admission) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withRouter(Router router) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withHyperstack(Hyperstack hyperstack) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withBridge(Bridge bridge) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission, cluster);
+        router, console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withConsole(Console console) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack, router,
-        console, bridge, backup, retention, admission, cluster);
+        console, bridge, backup, retention, admission, cluster, security);
   }
 
   private static Clients clients(JsonObject http) {
@@ -615,12 +714,12 @@ public record GatewayConfig(
 
   public GatewayConfig withBackup(Backup backup) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission, cluster);
+        router, console, bridge, backup, retention, admission, cluster, security);
   }
 
   public GatewayConfig withRetention(Retention retention) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission, cluster);
+        router, console, bridge, backup, retention, admission, cluster, security);
   }
 
   private static Cluster cluster(JsonObject cl) {
@@ -638,7 +737,7 @@ public record GatewayConfig(
 
   public GatewayConfig withCluster(Cluster cluster) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
-        router, console, bridge, backup, retention, admission, cluster);
+        router, console, bridge, backup, retention, admission, cluster, security);
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {
@@ -650,7 +749,8 @@ public record GatewayConfig(
     return new Hyperstack(blankToNull(hs.getString("apiKey")), baseUrl,
         hs.getString("gatewayCidr", d.gatewayCidr()), positive(hs, "pollIntervalMs", d.pollIntervalMs()),
         positive(hs, "vmTimeoutMs", d.vmTimeoutMs()), positive(hs, "healthTimeoutMs", d.healthTimeoutMs()),
-        positive(hs, "requestTimeoutMs", d.requestTimeoutMs()));
+        positive(hs, "requestTimeoutMs", d.requestTimeoutMs()), hs.getBoolean("allowOpenReplicas", false),
+        blankToNull(hs.getString("sshCidr")));
   }
 
   /**

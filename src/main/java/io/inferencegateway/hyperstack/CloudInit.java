@@ -17,6 +17,10 @@ public final class CloudInit {
   static final String ENSURE_SCRIPT = "/usr/local/sbin/ensure-gpu-docker.sh";
   static final String RUN_SCRIPT = "/usr/local/sbin/inference-replica-run.sh";
   static final String UNIT = "inference-replica.service";
+  /** The replica's API key as {@code VLLM_API_KEY=...}, root-only; the run script exports it. */
+  static final String KEY_FILE = "/etc/inference-replica/vllm.env";
+  private static final java.util.regex.Pattern CONTAINER_RUN =
+      java.util.regex.Pattern.compile("\\b(docker|podman)(\\s+)run\\b");
 
   private static final String UNIT_FILE = """
       [Unit]
@@ -41,10 +45,31 @@ public final class CloudInit {
 
   /** The user data for a VM that runs {@code runCommand}; {@code title} goes into a comment (e.g. the model). */
   public static String render(String runCommand, String title) {
+    return render(runCommand, title, null);
+  }
+
+  /**
+   * As {@link #render(String, String)}, with the replica's API key (null: none) for vLLM: written to
+   * {@value #KEY_FILE} (0600) and exported as {@code VLLM_API_KEY}, which vLLM reads as its {@code --api-key}; a
+   * {@code docker run} (or {@code podman run}) in the command gets {@code --env VLLM_API_KEY} so the container sees it.
+   * The key never appears on a command line (process lists) or in the run script. A command that already sets a key
+   * ({@link ReplicaKeys#fromRunCommand}) is left as it is.
+   */
+  public static String render(String runCommand, String title, String apiKey) {
+    String command = runCommand.replace("\r\n", "\n").replace('\r', '\n').strip();
+    boolean withKey = apiKey != null && ReplicaKeys.fromRunCommand(runCommand) == null;
+    if (withKey) {
+      if (!ReplicaKeys.safe(apiKey)) {
+        throw new IllegalArgumentException("a replica API key must be 8 to 256 letters, digits or -._~+/=");
+      }
+      command = CONTAINER_RUN.matcher(command).replaceAll("$1$2run --env VLLM_API_KEY");
+    }
     String run = "#!/bin/bash\n"
         + "# The replica's run command, as given to the inference gateway.\n"
         + "set -e\n"
-        + runCommand.replace("\r\n", "\n").replace('\r', '\n').strip() + "\n";
+        + (withKey ? "# vLLM's --api-key, as VLLM_API_KEY (only the gateway holds it)\nset -a\n. " + KEY_FILE
+            + "\nset +a\n" : "")
+        + command + "\n";
     StringBuilder y = new StringBuilder();
     y.append("#cloud-config\n");
     y.append("# ").append(oneLine(title)).append('\n');
@@ -52,6 +77,9 @@ public final class CloudInit {
     y.append("packages:\n  - ca-certificates\n  - curl\n  - gnupg\n");
     y.append("write_files:\n");
     file(y, ENSURE_SCRIPT, "0755", ENSURE);
+    if (withKey) {
+      file(y, KEY_FILE, "0600", "VLLM_API_KEY=" + apiKey + "\n");
+    }
     file(y, RUN_SCRIPT, "0700", run);
     file(y, "/etc/systemd/system/" + UNIT, "0644", UNIT_FILE);
     y.append("runcmd:\n");
@@ -90,8 +118,9 @@ public final class CloudInit {
     }
     for (int i = 0; i < content.length(); i++) {
       char c = content.charAt(i);
-      boolean printable = c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) || (c >= 0xa0 && c <= 0xd7ff)
-          || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || Character.isSurrogate(c);
+      // U+2028/U+2029 (and U+0085) are line breaks to a YAML 1.1 parser: a run command holding one would be cut
+      boolean printable = c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) || (c >= 0xa0 && c <= 0xd7ff
+          && c != 0x2028 && c != 0x2029) || (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || Character.isSurrogate(c);
       if (!printable) {
         return false;
       }
@@ -100,7 +129,7 @@ public final class CloudInit {
   }
 
   private static String oneLine(String s) {
-    return s == null ? "" : s.replaceAll("[\\p{Cntrl}]", " ");
+    return s == null ? "" : s.replaceAll("[\\p{Cntrl}\u0085\u2028\u2029]", " ");
   }
 
   private static String loadEnsureScript() {

@@ -385,7 +385,7 @@ public final class ProvisioningVerticle extends VerticleBase {
       VmSpec spec = new VmSpec(row.name(), row.environmentName(), row.imageName(), row.flavorName(), row.keyName(),
           usesFloatingIp(row), wantedRules(row, rules),
           CloudInit.render(row.runCommand(), "Replica " + row.id() + (model == null ? "" : " of " + model)
-              + ", created by the inference gateway"));
+              + ", created by the inference gateway", row.apiKey()));
       publish(job, row, CREATING_VM, "Creating VM '" + row.name() + "' (" + row.flavorName() + " in "
           + row.environmentName() + ")", null);
       job.createInFlight = true;
@@ -479,7 +479,7 @@ public final class ProvisioningVerticle extends VerticleBase {
       return marked.compose(v -> ensureRules(job, row, vm)).compose(v -> {
         publish(job, row, WAITING_FOR_VLLM, "VM " + vmId + " is ACTIVE at " + ip + "; waiting for vLLM on "
             + endpoint + "/health", vm.status());
-        return probe.ready(UpstreamTarget.parse(endpoint), model).transform(probed -> {
+        return probe.ready(UpstreamTarget.parse(endpoint).withApiKey(row.apiKey()), model).transform(probed -> {
           if (job.stopped) {
             return done();
           }
@@ -603,8 +603,10 @@ public final class ProvisioningVerticle extends VerticleBase {
     boolean ssh = rules.stream().anyMatch(r -> "ingress".equalsIgnoreCase(r.direction())
         && "tcp".equalsIgnoreCase(r.protocol()) && (r.portRangeMin() == null || r.portRangeMin() <= 22)
         && (r.portRangeMax() == null || r.portRangeMax() >= 22));
-    if (!ssh) {
-      rules.add(SecurityRule.ingressTcp("0.0.0.0/0", 22));
+    if (!ssh && config.sshCidr() != null) {
+      // SSH only from hyperstack.sshCidr; without it, only the rules the replica was created with (never 0.0.0.0/0
+      // added silently)
+      rules.add(SecurityRule.ingressTcp(config.sshCidr(), 22));
     }
     return rules;
   }

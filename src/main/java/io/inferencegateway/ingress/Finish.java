@@ -73,7 +73,7 @@ final class Finish {
         return;
       }
       ex.status = f.status();
-      ex.error = f.getMessage();
+      ex.error = f.detail();
     }
     UsageRecord record = ex.record(clockNanos.getAsLong());
     if (ex.key != null && record.totalTokens() > 0) {

@@ -14,7 +14,9 @@ import java.util.function.LongSupplier;
 
 /**
  * Sends a request to a replica's vLLM server over this event loop's HTTP client: POST of the parsed body to the
- * operation's path. The request joins the {@link Watchdog} once sent. A 5xx answer is drained (so the connection is
+ * operation's path, with the replica's API key as {@code Authorization} when it has one (never the client's own key).
+ * The request joins the {@link Watchdog} once sent. A 401/403 from the replica means it refuses the gateway's key:
+ * 502 {@code upstream_auth_failed} (another replica may be tried). A 5xx answer is drained (so the connection is
  * reused) and fails, so that route-and-send may try another replica; so does a whole (non-streamed) answer whose body
  * cannot be read to its end.
  */
@@ -49,6 +51,10 @@ final class HttpUpstream implements RouteAndSend.Upstream {
         .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
         .putHeader(HttpHeaders.ACCEPT, ex.parsed.stream() ? EVENT_STREAM : JSON)
         .putHeader(X_REQUEST_ID, ex.requestId);
+    String authorization = target.authorization();
+    if (authorization != null) {
+      options.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+    }
     return client.request(options)
         .compose(request -> {
           ex.upstream = request;
@@ -63,6 +69,11 @@ final class HttpUpstream implements RouteAndSend.Upstream {
           ex.lastDataNanos = clockNanos.getAsLong(); // the head came: from now on the idle timeout counts
           if (answer.statusCode() >= 500) {
             return answer.body().transform(ar -> Future.failedFuture(IngressFailure.upstreamError(answer.statusCode())));
+          }
+          if (answer.statusCode() == 401 || answer.statusCode() == 403) {
+            // vLLM refuses the gateway's key for it: the client's request is not at fault, and must not learn more
+            return answer.body().transform(ar -> Future.failedFuture(
+                IngressFailure.upstreamAuthFailed(answer.statusCode())));
           }
           if (ex.parsed.stream()) {
             return Future.succeededFuture(answer);

@@ -19,9 +19,19 @@ public final class IngressFailure extends RuntimeException {
   /** True when nothing reached the client and another replica may be tried. */
   private final boolean retryable;
 
+  /** What the gateway logs and records about the failure (may name internal addresses); never sent to the client. */
+  private final String detail;
+
   public IngressFailure(int status, String type, String code, String param, String message, long retryAfterSeconds,
                         boolean retryable) {
+    this(status, type, code, param, message, retryAfterSeconds, retryable, null);
+  }
+
+  /** As the other constructor, with a {@link #detail()} for logs and breakers that the client never sees. */
+  public IngressFailure(int status, String type, String code, String param, String message, long retryAfterSeconds,
+                        boolean retryable, String detail) {
     super(message, null, false, false);
+    this.detail = detail;
     this.status = status;
     this.type = type;
     this.code = code;
@@ -114,9 +124,20 @@ public final class IngressFailure extends RuntimeException {
         "No healthy replica is serving `" + model + "` right now.", 1, false);
   }
 
+  /** The client learns only that the model server could not be reached: {@code detail} may hold its address. */
   public static IngressFailure upstreamUnreachable(String detail) {
     return new IngressFailure(502, "upstream_error", "upstream_unreachable", null,
-        "The model server could not be reached: " + detail, 0, true);
+        "The model server could not be reached.", 0, true, "unreachable: " + detail);
+  }
+
+  /**
+   * The replica refused the gateway's credentials (HTTP 401/403 from vLLM: its {@code --api-key} is not the one the
+   * gateway holds for it). Another replica may have the right one; the operator must fix this one.
+   */
+  public static IngressFailure upstreamAuthFailed(int upstreamStatus) {
+    return new IngressFailure(502, "upstream_error", "upstream_auth_failed", null,
+        "The model server refused the gateway's credentials.", 0, true,
+        "the replica answered " + upstreamStatus + " to the gateway's API key (check the replica's api_key)");
   }
 
   /** A 5xx from vLLM. Only a 503 (overloaded, shutting down) is worth trying on another replica. */
@@ -129,6 +150,11 @@ public final class IngressFailure extends RuntimeException {
   public static IngressFailure upstreamTimeout(String what) {
     return new IngressFailure(504, "upstream_error", "upstream_timeout", null,
         "The model server did not answer in time (" + what + ").", 0, true);
+  }
+
+  /** What to log or record about this failure: the detail if there is one, else the client's message. */
+  public String detail() {
+    return detail != null ? detail : getMessage();
   }
 
   public int status() {

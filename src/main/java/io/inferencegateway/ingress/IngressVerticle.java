@@ -5,6 +5,7 @@ import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.limits.RateLimiter;
+import io.inferencegateway.metrics.MetricsAccess;
 import io.inferencegateway.metrics.UsageBatcher;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,7 +19,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,7 +100,10 @@ public final class IngressVerticle extends VerticleBase {
     // a user key gets OpenAI's list here too (the toolkit's clients); the admin key or a session: the admin API's list
     router.get("/api/v1/models").handler(ctx -> listModels(ctx, true));
     router.get("/health").handler(this::health);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(services.prometheus()));
+    var metrics = MetricsAccess.onMainPort(services.config().security(), services.adminAuth(), services.prometheus());
+    if (metrics != null) {
+      router.get("/metrics").handler(metrics);
+    }
     controlPlane.mount(vertx, router, services);
     router.route("/v1/*").handler(ctx -> OpenAiErrors.send(ctx.response(), IngressFailure.notFound(ctx.request().path())));
     router.errorHandler(405, IngressVerticle::methodNotAllowed);

@@ -153,7 +153,7 @@ final class RelayAnswer {
     }
     if (!out.ended()) {
       IngressFailure f = new IngressFailure(502, "upstream_error", "stream_interrupted", null,
-          "The model server stopped the stream before it was complete: " + reason, 0, false);
+          "The model server stopped the stream before it was complete.", 0, false, reason);
       out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
     }
     ex.lease.failed(clockMs.getAsLong(), false, "stream interrupted: " + reason);

@@ -210,8 +210,9 @@ public final class RequestValidator {
     if (v == null) {
       return null;
     }
-    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < min
-        || n.longValue() > max) {
+    // the double comparisons first: a BigInteger beyond 64 bits wraps in longValue() (2^64 + 5 would pass as 5)
+    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < min
+        || n.doubleValue() > max || n.longValue() < min || n.longValue() > max) {
       String range = max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
       return IngressFailure.invalid(field, "`" + field + "` must be an integer " + range + ".");
     }

@@ -79,7 +79,7 @@ final class RouteAndSend {
         return Future.failedFuture(failure); // no verdict on the replica: the lease's release is neutral
       }
       boolean severe = "upstream_unreachable".equals(failure.code()) || "upstream_timeout".equals(failure.code());
-      lease.failed(clockMs.getAsLong(), severe, failure.getMessage());
+      lease.failed(clockMs.getAsLong(), severe, failure.detail());
       if (!failure.retryable() || ex.attempts >= maxAttempts) {
         return Future.failedFuture(failure);
       }

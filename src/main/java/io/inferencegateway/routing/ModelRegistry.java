@@ -87,7 +87,7 @@ public final class ModelRegistry {
       }
       UpstreamTarget target;
       try {
-        target = UpstreamTarget.parse(row.endpoint());
+        target = UpstreamTarget.parse(row.endpoint()).withApiKey(row.apiKey());
       } catch (IllegalArgumentException e) {
         log.warn("Replica {} has an unusable endpoint and gets no traffic: {}", row.id(), e.getMessage());
         continue;

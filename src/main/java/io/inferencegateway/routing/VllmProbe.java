@@ -54,6 +54,10 @@ public final class VllmProbe {
       }
       return get(target, "/v1/models");
     }).compose(models -> {
+      if (models.status() == 401 || models.status() == 403) {
+        return Future.failedFuture(new NotReady("/v1/models answered HTTP " + models.status()
+            + ": the replica refuses the gateway's API key for it", false));
+      }
       if (models.status() != 200) {
         return Future.failedFuture(new NotReady("/v1/models answered HTTP " + models.status(), false));
       }
@@ -69,6 +73,9 @@ public final class VllmProbe {
   public Future<Reply> get(UpstreamTarget target, String path) {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
         .setPort(target.port()).setSsl(target.ssl()).setURI(target.uri(path)).setTimeout(timeoutMs);
+    if (target.apiKey() != null) {
+      options.putHeader(io.vertx.core.http.HttpHeaders.AUTHORIZATION, target.authorization());
+    }
     return client.request(options).compose(req -> req.send())
         .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
   }

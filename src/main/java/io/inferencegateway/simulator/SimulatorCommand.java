@@ -22,6 +22,8 @@ public final class SimulatorCommand {
       "",
       "  --port N            port to listen on (default 8000, 0 = any free port)",
       "  --host H            address to bind (default 0.0.0.0)",
+      "  --api-key K         like vLLM's: /v1/* needs Authorization: Bearer K (401 otherwise); /health, /metrics",
+      "                      stay open (default: the VLLM_API_KEY environment variable, else no key)",
       "  --models a,b        served model names (default " + String.join(",", SimulatorSettings.PRESET_MODELS) + ")",
       "  --tokens N          tokens (words) per answer (default 20)",
       "  --max-num-seqs N    requests running at once; the rest wait in a queue (default 256)",
@@ -69,7 +71,16 @@ public final class SimulatorCommand {
       "Control endpoints: GET/POST /sim/settings, GET /sim/stats, POST /sim/stats/reset.");
 
   /** What the command line asked for. */
-  record Options(int port, String host, SimulatorSettings settings) {
+  record Options(int port, String host, SimulatorSettings settings, String apiKey) {
+
+    Options(int port, String host, SimulatorSettings settings) {
+      this(port, host, settings, null);
+    }
+
+    @Override
+    public String toString() {
+      return "Options[port=" + port + ", host=" + host + ", apiKey=" + (apiKey == null ? "unset" : "set") + "]";
+    }
   }
 
   private SimulatorCommand() {
@@ -96,7 +107,8 @@ public final class SimulatorCommand {
       return usageError(System.err, e.getMessage());
     }
     Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
-    SimulatorVerticle verticle = new SimulatorVerticle(options.port(), options.settings(), options.host());
+    String apiKey = options.apiKey() != null ? options.apiKey() : blankToNull(System.getenv("VLLM_API_KEY"));
+    SimulatorVerticle verticle = new SimulatorVerticle(options.port(), options.settings(), options.host(), apiKey);
     try {
       vertx.deployVerticle(verticle).await();
     } catch (Exception e) {
@@ -126,6 +138,7 @@ public final class SimulatorCommand {
   static Options parse(String[] args) {
     int port = 8000;
     String host = "0.0.0.0";
+    String apiKey = null;
     List<String> models = SimulatorSettings.PRESET_MODELS;
     JsonObject patch = new JsonObject();
     for (int i = 0; i < args.length; i++) {
@@ -151,6 +164,12 @@ public final class SimulatorCommand {
           }
         }
         case "--host" -> host = value;
+        case "--api-key" -> {
+          if (value.isBlank()) {
+            throw new IllegalArgumentException("--api-key must not be empty");
+          }
+          apiKey = value;
+        }
         case "--models" -> {
           models = Arrays.stream(value.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
           if (models.isEmpty()) {
@@ -185,7 +204,11 @@ public final class SimulatorCommand {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("invalid value: " + e.getMessage());
     }
-    return new Options(port, host, settings);
+    return new Options(port, host, settings, apiKey);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 
   private static int integer(String name, String value) {

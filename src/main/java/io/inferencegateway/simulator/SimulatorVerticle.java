@@ -37,6 +37,8 @@ public class SimulatorVerticle extends VerticleBase {
 
   private final int port;
   private final String host;
+  /** vLLM's {@code --api-key}: {@code /v1/*} needs {@code Authorization: Bearer} with it; null: no key. */
+  private final String apiKeyHeader;
   private final Engine engine;
   private volatile Prepared prepared;
   private HttpServer server;
@@ -51,6 +53,12 @@ public class SimulatorVerticle extends VerticleBase {
   }
 
   public SimulatorVerticle(int port, SimulatorSettings settings, String host) {
+    this(port, settings, host, null);
+  }
+
+  /** As vLLM with {@code --api-key apiKey} (null: none): {@code /v1/*} answers 401 without it, the rest stays open. */
+  public SimulatorVerticle(int port, SimulatorSettings settings, String host, String apiKey) {
+    this.apiKeyHeader = apiKey == null ? null : "Bearer " + apiKey;
     this.port = port;
     this.host = Objects.requireNonNull(host, "host");
     this.prepared = new Prepared(Objects.requireNonNull(settings, "settings"));
@@ -145,6 +153,13 @@ public class SimulatorVerticle extends VerticleBase {
       control(req, path);
       return;
     }
+    if (apiKeyHeader != null && path.startsWith("/v1") && !authorized(req)) {
+      engine.received("unauthorized");
+      // vLLM's answer (api_server.py's authentication middleware)
+      done(req).setStatusCode(401).putHeader(HttpHeaders.CONTENT_TYPE, Exchange.JSON)
+          .end("{\"error\":\"Unauthorized\"}");
+      return;
+    }
     switch (path) {
       case "/v1/chat/completions" -> inference(req, Endpoint.CHAT);
       case "/v1/completions" -> inference(req, Endpoint.COMPLETIONS);
@@ -173,6 +188,13 @@ public class SimulatorVerticle extends VerticleBase {
         notFound(req);
       }
     }
+  }
+
+  private boolean authorized(HttpServerRequest req) {
+    String given = req.getHeader(HttpHeaders.AUTHORIZATION);
+    return given != null && java.security.MessageDigest.isEqual(
+        given.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        apiKeyHeader.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private void inference(HttpServerRequest req, Endpoint endpoint) {

@@ -32,7 +32,8 @@ public final class Migrations {
   static final List<String> FILES = List.of(
       "V1__toolkit_tables.sql",
       "V2__backups_and_usage_rollups.sql",
-      "V3__key_admission_settings.sql");
+      "V3__key_admission_settings.sql",
+      "V4__replica_keys_and_sessions.sql");
 
   private Migrations() {}
 

@@ -69,7 +69,8 @@ abstract class AdminApiContract {
   void startGateway() {
     logs.start();
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
-    gw = start(c -> c.withHyperstack(new GatewayConfig.Hyperstack("dummy-hyperstack-key", "http://127.0.0.1:9")));
+    gw = start(c -> c.withHyperstack(new GatewayConfig.Hyperstack("dummy-hyperstack-key", "http://127.0.0.1:9")
+        .withAccess("0.0.0.0/0", true, null)));
     MessageConsumer<JsonObject> consumer = gw.app.vertx().eventBus().consumer(Addresses.REPLICAS_PROVISIONING,
         msg -> provisioning.add(msg.body()));
     consumer.completion().await();
@@ -247,8 +248,8 @@ abstract class AdminApiContract {
     assertThat(r.status()).isEqualTo(200);
     JsonObject login = r.json();
     assertThat(login.getString("token_type")).isEqualTo("Bearer");
-    assertThat(login.getLong("expires_in")).isEqualTo(720 * 60L);
-    assertThat(Instant.parse(login.getString("expires_at"))).isAfter(Instant.now().plusSeconds(11 * 3600));
+    assertThat(login.getLong("expires_in")).as("8 h").isEqualTo(480 * 60L);
+    assertThat(Instant.parse(login.getString("expires_at"))).isAfter(Instant.now().plusSeconds(7 * 3600));
     String token = login.getString("token");
     assertThat(token.split("\\.")).hasSize(3);
 
@@ -290,10 +291,17 @@ abstract class AdminApiContract {
     JWTOptions options = new JWTOptions().setAlgorithm("HS256").setIssuer(Sessions.ISSUER)
         .setAudience(List.of(Sessions.AUDIENCE));
     long now = System.currentTimeMillis() / 1000;
-    String valid = ours.generateToken(new JsonObject().put("scope", "admin"), new JWTOptions(options).setExpiresInSeconds(60));
+    String pwd = Sessions.passwordFingerprint(secret, gw.config.appPassword());
+    java.util.function.Supplier<JsonObject> claims = () -> new JsonObject().put("scope", "admin")
+        .put("jti", java.util.UUID.randomUUID().toString()).put(Sessions.PASSWORD_CLAIM, pwd);
+    String valid = ours.generateToken(claims.get(), new JWTOptions(options).setExpiresInSeconds(60));
     assertThat(call(HttpMethod.GET, "/api/v1/tables", valid, null).status()).as("control: a well-made token").isEqualTo(200);
 
-    String expired = ours.generateToken(new JsonObject().put("scope", "admin").put("exp", now - 5), options);
+    String expired = ours.generateToken(claims.get().put("exp", now - 5), options);
+    String noExpiry = ours.generateToken(claims.get(), options);
+    String noId = ours.generateToken(claims.get().put("jti", null), new JWTOptions(options).setExpiresInSeconds(60));
+    String otherPassword = ours.generateToken(claims.get().put(Sessions.PASSWORD_CLAIM,
+        Sessions.passwordFingerprint(secret, "an older console password")), new JWTOptions(options).setExpiresInSeconds(60));
     String[] parts = valid.split("\\.");
     JsonObject payload = new JsonObject(Buffer.buffer(java.util.Base64.getUrlDecoder().decode(parts[1])));
     payload.put("exp", now + 999_999);
@@ -301,14 +309,15 @@ abstract class AdminApiContract {
         .encodeToString(payload.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "." + parts[2];
     String badSignature = parts[0] + "." + parts[1] + "." + parts[2].substring(0, parts[2].length() - 2)
         + (parts[2].endsWith("AA") ? "BB" : "AA");
-    String foreignToken = foreign.generateToken(new JsonObject().put("scope", "admin"), new JWTOptions(options).setExpiresInSeconds(60));
-    String wrongScope = ours.generateToken(new JsonObject().put("scope", "user"), new JWTOptions(options).setExpiresInSeconds(60));
-    String wrongAudience = ours.generateToken(new JsonObject().put("scope", "admin"), new JWTOptions()
+    String foreignToken = foreign.generateToken(claims.get(), new JWTOptions(options).setExpiresInSeconds(60));
+    String wrongScope = ours.generateToken(claims.get().put("scope", "user"), new JWTOptions(options).setExpiresInSeconds(60));
+    String wrongAudience = ours.generateToken(claims.get(), new JWTOptions()
         .setAlgorithm("HS256").setIssuer(Sessions.ISSUER).setAudience(List.of("someone-else")).setExpiresInSeconds(60));
     String none = parts[0].replace(parts[0], java.util.Base64.getUrlEncoder().withoutPadding()
         .encodeToString("{\"alg\":\"none\",\"typ\":\"JWT\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
         + "." + parts[1] + ".";
-    for (String token : List.of(expired, tampered, badSignature, foreignToken, wrongScope, wrongAudience, none)) {
+    for (String token : List.of(expired, noExpiry, noId, otherPassword, tampered, badSignature, foreignToken, wrongScope,
+        wrongAudience, none)) {
       Http.Response r = call(HttpMethod.GET, "/api/v1/tables", token, null);
       assertThat(r.status()).as(token).isEqualTo(401);
       assertThat(r.body().toString()).isEqualTo(INVALID_ADMIN);

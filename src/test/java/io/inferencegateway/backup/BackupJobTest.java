@@ -107,7 +107,7 @@ class BackupJobTest {
 
   /** A sample of the gateway's Prometheus endpoint (0 when absent). */
   static double metric(Http http, GatewayHarness gw, String name) {
-    String text = http.get(gw.baseUrl + "/metrics", null).body().toString();
+    String text = http.get(gw.baseUrl + "/metrics", gw.config.adminApiKey()).body().toString();
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? ([0-9.eE+-]+)$").matcher(text);
     return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }

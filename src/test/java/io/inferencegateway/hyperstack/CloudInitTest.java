@@ -63,6 +63,35 @@ class CloudInitTest {
     assertThat(userData.lines().filter(l -> l.startsWith("runcmd:"))).hasSize(1);
   }
 
+  @Test
+  void lineSeparatorsThatYamlTakesForLineBreaksAreShippedAsBase64() throws Exception {
+    for (String odd : new String[] {"echo a\u2028b", "echo a\u2029b", "echo a\u0085b"}) {
+      String userData = CloudInit.render(odd, "title\u2028runcmd: [reboot]");
+      assertThat(userData).as(odd).contains("encoding: b64").doesNotContain("\u2028").doesNotContain("\u2029");
+      assertThat(CloudInit.blockSafe(odd)).isFalse();
+      assertParsesTo(userData, odd);
+    }
+  }
+
+  @Test
+  void aReplicaKeyGoesToARootOnlyFileAndReachesTheContainerByName() throws Exception {
+    String key = "rk-" + "k".repeat(43);
+    String userData = CloudInit.render(RUN, "Replica 8", key);
+    assertThat(userData).contains("  - path: " + CloudInit.KEY_FILE + "\n    owner: root:root\n    permissions: '0600'\n"
+        + "    content: |\n      VLLM_API_KEY=" + key + "\n");
+    assertThat(userData.indexOf(key)).as("the key is in that file only").isEqualTo(userData.lastIndexOf(key));
+    assertThat(userData).contains("      docker run --env VLLM_API_KEY -d --gpus all");
+    String expected = "# vLLM's --api-key, as VLLM_API_KEY (only the gateway holds it)\nset -a\n. " + CloudInit.KEY_FILE
+        + "\nset +a\n" + RUN.strip().replaceFirst("docker run", "docker run --env VLLM_API_KEY");
+    assertParsesTo(userData, expected);
+
+    String own = "vllm serve m --api-key rk-my-own-key-1";
+    assertThat(CloudInit.render(own, "own", "rk-my-own-key-1")).as("a command with its own key is left alone")
+        .doesNotContain(CloudInit.KEY_FILE);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> CloudInit.render(RUN, "t", "bad key; rm -rf /"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("rm -rf");
+  }
+
   /** Parses the cloud-config with PyYAML (if present) and checks the run script's body. */
   private static void assertParsesTo(String userData, String command) throws Exception {
     if (!onPath("python3")) {

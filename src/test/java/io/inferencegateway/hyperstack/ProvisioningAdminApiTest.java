@@ -1,11 +1,13 @@
 package io.inferencegateway.hyperstack;
 
-import io.inferencegateway.support.Poll;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.simulator.SimulatorSettings;
+import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.store.ReplicaRow;
 import io.inferencegateway.support.FakeHyperstack;
 import io.inferencegateway.support.GatewayHarness;
 import io.inferencegateway.support.Http;
+import io.inferencegateway.support.Poll;
 import io.inferencegateway.support.TestServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -106,9 +108,12 @@ class ProvisioningAdminApiTest {
     String model = "e2e/llama";
     long modelId = createModel(gw, model);
     int port = TestServices.freePort();
-    simulator(vertx, port, model);
+    String replicaKey = "rk-e2e-replica-key-0123456789";
+    SimulatorVerticle vm = new SimulatorVerticle(port, SimulatorSettings.defaults(List.of(model)), "127.0.0.1",
+        replicaKey);
+    vertx.deployVerticle(vm).await();
 
-    Http.Response created = createReplica(gw, modelId, vmRequest("e2e-ok", model, port));
+    Http.Response created = createReplica(gw, modelId, vmRequest("e2e-ok", model, port).put("api_key", replicaKey));
     assertThat(created.status()).as(created.body().toString()).isEqualTo(201);
     long replicaId = created.json().getLong("replica_id");
     JsonObject pending = listed(modelId, replicaId);
@@ -121,16 +126,20 @@ class ProvisioningAdminApiTest {
     assertThat(fake.vm(vmId)).isNotNull();
 
     Http.Response reply = http.post(gw.baseUrl + "/v1/chat/completions", gw.key("e2e").plaintext(), chat(model));
-    assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+    assertThat(reply.status()).as("the gateway sends the replica's key: " + reply.body()).isEqualTo(200);
+    assertThat(replica.encode()).as("the key is never shown").doesNotContain(replicaKey);
+    assertThat(replica.getBoolean("api_key_set")).isTrue();
 
     JsonObject sent = fake.creates().stream().filter(c -> "e2e-ok".equals(c.body().getString("name")))
         .findFirst().orElseThrow().body();
     assertThat(sent.getJsonArray("security_rules").stream().map(o -> ((JsonObject) o).getString("remote_ip_prefix")
         + ":" + ((JsonObject) o).getInteger("port_range_min")))
-        .as("the client's rule, the vLLM port open to the gateway only, SSH")
-        .containsExactly("198.51.100.0/24:9100", GATEWAY_CIDR + ":" + port, "0.0.0.0/0:22");
-    assertThat(replica.getJsonArray("security_rules")).as("recorded as sent").hasSize(3);
-    assertThat(sent.getString("user_data")).contains(ProvisioningSupport.runCommand(model, port));
+        .as("the client's rule and the vLLM port open to the gateway only: no SSH from anywhere added")
+        .containsExactly("198.51.100.0/24:9100", GATEWAY_CIDR + ":" + port);
+    assertThat(replica.getJsonArray("security_rules")).as("recorded as sent").hasSize(2);
+    assertThat(sent.getString("user_data"))
+        .contains(ProvisioningSupport.runCommand(model, port).replace("docker run", "docker run --env VLLM_API_KEY"))
+        .contains("VLLM_API_KEY=" + replicaKey);
     assertThat(phases(events, replicaId)).containsExactly(ProvisioningVerticle.CREATING_VM,
         ProvisioningVerticle.WAITING_FOR_IP, ProvisioningVerticle.WAITING_FOR_VLLM, ProvisioningVerticle.READY);
 
@@ -204,5 +213,59 @@ class ProvisioningAdminApiTest {
       assertThat(noKey.app.services().models().replicas().await()).isEmpty();
     }
     assertThat(fake.calls()).noneMatch(c -> c.body() != null && "e2e-nokey".equals(c.body().getString("name")));
+  }
+
+  @Test
+  void createVmIsRefusedWhileReplicasWouldBeOpenToEveryoneUnlessThatIsIntended() {
+    GatewayConfig.Hyperstack open = new GatewayConfig.Hyperstack(FakeHyperstack.API_KEY, fake.baseUrl(), "0.0.0.0/0",
+        100, 20_000, 3000, 1500);
+    try (GatewayHarness g = GatewayHarness.embedded(c -> c.withHyperstack(open))) {
+      long modelId = createModel(g, "e2e/open");
+      Http.Response r = createReplica(g, modelId, vmRequest("e2e-open", "e2e/open", 8000));
+      assertThat(r.status()).as(r.body().toString()).isEqualTo(400);
+      assertThat(r.json().getString("error")).contains("hyperstack.gatewayCidr", "hyperstack.allowOpenReplicas");
+      assertThat(g.app.services().models().replicas().await()).isEmpty();
+    }
+    try (GatewayHarness g = GatewayHarness.embedded(c -> c.withHyperstack(open.withAccess("0.0.0.0/0", true,
+        "198.51.100.9/32")))) {
+      long modelId = createModel(g, "e2e/open-ok");
+      Http.Response r = createReplica(g, modelId, vmRequest("e2e-open-ok", "e2e/open-ok", 8000));
+      assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
+      long replicaId = r.json().getLong("replica_id");
+      assertThat(g.app.services().models().securityRules(replicaId).await().stream()
+          .map(rule -> rule.remoteIpPrefix() + ":" + rule.portRangeMin()))
+          .as("SSH only from hyperstack.sshCidr")
+          .containsExactly("198.51.100.0/24:9100", "0.0.0.0/0:8000", "198.51.100.9/32:22");
+      assertThat(g.app.services().models().replicaById(replicaId).await().orElseThrow().apiKey())
+          .as("a key generated for the VM").startsWith("rk-").hasSize(46);
+      http.send(HttpMethod.DELETE, g.baseUrl + "/api/v1/replicas/" + replicaId, ADMIN, null, null);
+    }
+  }
+
+  @Test
+  void aRunCommandIsNeverShownWithItsSecretsAndItsOwnKeyIsTheReplicasKey() throws Exception {
+    long modelId = createModel(gw, "e2e/secrets");
+    String run = "docker run -d --gpus all -e HF_TOKEN=hf_SECRETtoken -p 8000:8000 vllm/vllm-openai:latest"
+        + " --model e2e/secrets --api-key rk-SECRET-from-command";
+    JsonObject body = vmRequest("e2e-secrets", "e2e/secrets", TestServices.freePort());
+    body.getJsonObject("vm_creation_details").put("run_command", run);
+    Http.Response created = createReplica(gw, modelId, body);
+    assertThat(created.status()).as(created.body().toString()).isEqualTo(201);
+    long replicaId = created.json().getLong("replica_id");
+
+    JsonObject listed = listed(modelId, replicaId);
+    assertThat(listed.getString("run_command")).doesNotContain("SECRET")
+        .contains("HF_TOKEN=***", "--api-key ***", "--model e2e/secrets");
+    Http.Response table = http.get(gw.baseUrl + "/api/v1/tables/replicas?limit=1000", ADMIN);
+    assertThat(table.body().toString()).contains("HF_TOKEN=***").doesNotContain("SECRET");
+    assertThat(gw.app.services().models().replicaById(replicaId).await().orElseThrow().apiKey())
+        .isEqualTo("rk-SECRET-from-command");
+    assertThat(eventually(10_000, () -> fake.creates().stream()
+        .anyMatch(c -> "e2e-secrets".equals(c.body().getString("name"))))).isTrue();
+    String userData = fake.creates().stream().filter(c -> "e2e-secrets".equals(c.body().getString("name")))
+        .findFirst().orElseThrow().body().getString("user_data");
+    assertThat(userData).as("the VM gets the command as written: it sets its own key").contains(run)
+        .doesNotContain(CloudInit.KEY_FILE);
+    http.send(HttpMethod.DELETE, gw.baseUrl + "/api/v1/replicas/" + replicaId + "?delete_vm=true", ADMIN, null, null);
   }
 }

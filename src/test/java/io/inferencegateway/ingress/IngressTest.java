@@ -325,7 +325,7 @@ class IngressTest {
     var key = gw.key("ola");
     http.post(gw.baseUrl + "/v1/chat/completions", key.plaintext(), chat(MODEL, false));
     String text = Poll.value("the request counted in /metrics", java.time.Duration.ofSeconds(5),
-        () -> http.get(gw.baseUrl + "/metrics", null).body().toString(),
+        () -> http.get(gw.baseUrl + "/metrics", gw.config.adminApiKey()).body().toString(),
         t -> t.contains("gateway_requests_total{model=\"" + MODEL + "\",status=\"200\"}"));
     assertThat(text).contains("gateway_requests_total{model=\"" + MODEL + "\",status=\"200\"}");
     assertThat(text).contains("gateway_tokens_total{model=\"" + MODEL + "\",type=\"completion\"}");

@@ -37,6 +37,11 @@ class RequestValidatorTest {
     assertThat(param(chat(",\"temperature\":3"))).isEqualTo("temperature");
     assertThat(param(chat(",\"max_tokens\":0"))).isEqualTo("max_tokens");
     assertThat(param(chat(",\"max_tokens\":1.5"))).isEqualTo("max_tokens");
+    assertThat(param(chat(",\"max_tokens\":18446744073709551621"))).as("2^64 + 5 is not 5").isEqualTo("max_tokens");
+    assertThat(param(chat(",\"max_tokens\":9223372036854775808"))).as("2^63 does not wrap negative").isEqualTo("max_tokens");
+    assertThat(param(chat(",\"max_tokens\":2147483648"))).isEqualTo("max_tokens");
+    assertThat(param(chat(",\"n\":18446744073709551617"))).as("2^64 + 1 is not 1").isEqualTo("n");
+    assertThat(chat(",\"max_tokens\":2147483647")).isNull();
     assertThat(param(chat(",\"n\":129"))).isEqualTo("n");
     assertThat(param(chat(",\"stream\":\"yes\""))).isEqualTo("stream");
     assertThat(param(chat(",\"top_logprobs\":2"))).as("only with logprobs").isEqualTo("top_logprobs");

@@ -336,7 +336,7 @@ abstract class RetentionContract {
         () -> count("SELECT COUNT(*) FROM metrics_rollups") >= 2 && count("SELECT COUNT(*) FROM metrics") == 0);
     assertThat(count("SELECT COUNT(*) FROM metrics")).isZero();
     assertSame(stored("none"), expected(old, r -> keyOf(hourOf(r))));
-    String metrics = http.get(gw.baseUrl + "/metrics", null).body().toString();
+    String metrics = http.get(gw.baseUrl + "/metrics", gw.config.adminApiKey()).body().toString();
     assertThat(metrics).contains("gateway_usage_rows_rolled_up_total " + (double) old.size());
     assertThat(Objects.requireNonNull(metrics)).contains("gateway_usage_rollup_last_success_timestamp_seconds");
   }

@@ -27,8 +27,20 @@ class UpstreamTargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "10.0.0.5:8000", "ftp://host/v1", "http:///v1", "http://host:8000/v1?x=1"})
+  @ValueSource(strings = {"", "10.0.0.5:8000", "ftp://host/v1", "http:///v1", "http://host:8000/v1?x=1",
+      "http://10.0.0.5:99999", "http://10.0.0.5:0", "http://10.0.0.5:65536/v1", "http://10.0.0.5:"})
   void badEndpointsAreRefused(String endpoint) {
     assertThatThrownBy(() -> UpstreamTarget.parse(endpoint)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @org.junit.jupiter.api.Test
+  void theReplicaKeyBecomesAnAuthorizationHeaderAndIsNeverPrinted() {
+    UpstreamTarget plain = UpstreamTarget.parse("http://10.0.0.5:8000");
+    assertThat(plain.authorization()).isNull();
+    UpstreamTarget keyed = plain.withApiKey("rk-secret-value-1");
+    assertThat(keyed.authorization()).isEqualTo("Bearer rk-secret-value-1");
+    assertThat(keyed.toString()).doesNotContain("rk-secret-value-1").contains("10.0.0.5:8000");
+    assertThat(keyed).as("a new key is a new target: the registry builds a fresh replica state").isNotEqualTo(plain);
+    assertThat(plain.withApiKey(" ").apiKey()).isNull();
   }
 }

@@ -96,4 +96,24 @@ class VllmProbeTest {
     assertThat(VllmProbe.servedModels(io.vertx.core.buffer.Buffer.buffer("{\"data\":[{\"id\":\"a\"},{\"x\":1}]}")))
         .containsExactly("a");
   }
+
+  @Test
+  void aReplicaWithAnApiKeyIsReadyOnlyWithItAndTheRefusalSaysSo() {
+    int port = TestServices.freePort();
+    SimulatorVerticle keyed = new SimulatorVerticle(port, SimulatorSettings.defaults(List.of("probe/model")),
+        "127.0.0.1", "rk-probe-key-1");
+    vertx.deployVerticle(keyed).await();
+    UpstreamTarget withoutKey = UpstreamTarget.parse("http://127.0.0.1:" + port);
+    onContext(() -> probe.ready(withoutKey.withApiKey("rk-probe-key-1"), "probe/model")).await();
+    assertThat(onContext(() -> probe.get(withoutKey.withApiKey("rk-probe-key-1"), "/metrics")).await().status())
+        .isEqualTo(200);
+    assertThatThrownBy(() -> onContext(() -> probe.ready(withoutKey, "probe/model")).await())
+        .isInstanceOfSatisfying(VllmProbe.NotReady.class, e -> assertThat(e.getMessage())
+            .isEqualTo("/v1/models answered HTTP 401: the replica refuses the gateway's API key for it"));
+    assertThatThrownBy(() -> onContext(() -> probe.ready(withoutKey.withApiKey("rk-wrong-key-1"), "probe/model"))
+        .await()).isInstanceOf(VllmProbe.NotReady.class);
+    assertThat(onContext(() -> probe.get(withoutKey, "/health")).await().status()).as("/health stays open, as in vLLM")
+        .isEqualTo(200);
+    assertThat(onContext(() -> probe.get(withoutKey, "/metrics")).await().status()).isEqualTo(200);
+  }
 }

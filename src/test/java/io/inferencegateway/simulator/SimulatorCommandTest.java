@@ -53,6 +53,11 @@ class SimulatorCommandTest {
     assertThat(SimulatorCommand.parse(new String[0]).settings().models())
         .isEqualTo(SimulatorSettings.PRESET_MODELS);
     assertThat(SimulatorCommand.parse(new String[0]).port()).isEqualTo(8000);
+    assertThat(SimulatorCommand.parse(new String[0]).apiKey()).isNull();
+    SimulatorCommand.Options keyed = SimulatorCommand.parse(new String[] {"--api-key", "rk-sim-key-0123"});
+    assertThat(keyed.apiKey()).isEqualTo("rk-sim-key-0123");
+    assertThat(keyed.toString()).doesNotContain("rk-sim-key");
+    assertThat(SimulatorCommand.parse(new String[] {"--api-key=rk-x-0123"}).apiKey()).isEqualTo("rk-x-0123");
 
     SimulatorSettings f = SimulatorCommand.parse(new String[] {"--engine", "faithful", "--kv-cache-tokens", "32768",
         "--max-num-batched-tokens=512", "--step-base-ms", "5", "--step-per-seq-ms", "0.5",

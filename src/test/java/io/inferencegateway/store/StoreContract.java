@@ -97,6 +97,35 @@ abstract class StoreContract {
   }
 
   @Test
+  void replicaKeysAreStoredSealedAndResealedAfterARotation() {
+    SecretBox old = SecretBox.of("the-old-secrets-key-0123456789", null);
+    ModelStore before = new ModelStore(db, old);
+    ModelRow m = before.insertModel("sealed").await();
+    long id = before.insertReplica(ModelStore.NewReplica.byEndpoint(m.id(), "http://10.0.0.7:8000", null,
+        "rk-stored-key-0123"), List.of()).await();
+    assertThat(before.replicaById(id).await().orElseThrow().apiKey()).isEqualTo("rk-stored-key-0123");
+    String sealed = db.pool().query("SELECT api_key_enc FROM replicas WHERE id = " + id).execute().await()
+        .iterator().next().getString(0);
+    assertThat(sealed).startsWith("v1:" + old.keyId() + ":").doesNotContain("rk-stored-key");
+    assertThat(before.replicaById(id).await().orElseThrow().toString()).doesNotContain("rk-stored-key");
+
+    SecretBox rotated = SecretBox.of("the-new-secrets-key-0123456789", "the-old-secrets-key-0123456789");
+    ModelStore after = new ModelStore(db, rotated);
+    assertThat(after.reseal().await()).isEqualTo(1);
+    assertThat(after.reseal().await()).as("nothing left to re-seal").isZero();
+    assertThat(new ModelStore(db, SecretBox.of("the-new-secrets-key-0123456789", null)).replicaById(id).await()
+        .orElseThrow().apiKey()).as("readable with the new key alone").isEqualTo("rk-stored-key-0123");
+    assertThat(before.replicaById(id).await().orElseThrow().apiKey())
+        .as("the old key alone no longer reads it: no key rather than a failure").isNull();
+
+    assertThat(after.updateApiKey(id, null).await()).isTrue();
+    assertThat(after.replicaById(id).await().orElseThrow().apiKey()).isNull();
+    assertThatThrownBy(() -> new ModelStore(db).insertReplica(ModelStore.NewReplica.byEndpoint(m.id(),
+        "http://10.0.0.8:8000", null, "rk-no-box-0123"), List.of()).await())
+        .as("never stored in clear").isNotNull();
+  }
+
+  @Test
   void modelsReplicasAndRulesCascadeOnDelete() {
     ModelStore models = new ModelStore(db);
     ModelRow m = models.insertModel("llama").await();
