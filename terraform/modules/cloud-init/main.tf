@@ -101,6 +101,8 @@ locals {
       TLS_CERT_FILE          = local.gateway_settings.tls ? "${local.tls_dir}/cert.pem" : ""
       TLS_KEY_FILE           = local.gateway_settings.tls ? "${local.tls_dir}/key.pem" : ""
       SHUTDOWN_DRAIN_SECONDS = tostring(var.gateway.drain_seconds)
+      # Several gateways sit behind a load balancer: every connection comes from its address.
+      HTTP_MAX_CONNECTIONS_PER_ADDRESS = var.gateway.cluster ? "0" : ""
       # Hazelcast listens on CLUSTER_PORT, the clustered event bus on CLUSTER_PORT + 1.
       CLUSTER_PORT = var.gateway.cluster ? tostring(var.gateway.cluster_port) : ""
     } : "${k}=${v}\n" if v != ""

@@ -504,11 +504,12 @@ run "gateway_cluster_member" {
       APP_PASSWORD=consolepassword0123
       CLUSTER_PORT=5701
       DATABASE_URL=mysql://gateway:dbpassword0123456789@10.0.0.5:3306/inference_gateway
+      HTTP_MAX_CONNECTIONS_PER_ADDRESS=0
       HTTP_PORT=5001
       REDIS_URL=redis://:redispassword0123456789@10.0.0.5:6379
       SHUTDOWN_DRAIN_SECONDS=45
     EOT
-    error_message = "A cluster member uses the data VM's MariaDB and Redis (with its password) and gets CLUSTER_PORT."
+    error_message = "A cluster member uses the data VM's MariaDB and Redis (with its password), gets CLUSTER_PORT, and no per-address connection limit (it sits behind a load balancer)."
   }
   assert {
     condition = alltrue([

@@ -536,6 +536,21 @@ public record GatewayConfig(
       c = c.withHttp(c.http.withTls(c.http.tls.withFiles(env.get("TLS_CERT_FILE").trim(),
           env.get("TLS_KEY_FILE").trim())));
     }
+    if (present(env, "HTTP_MAX_CONNECTIONS_PER_ADDRESS")) {
+      int n;
+      try {
+        n = Integer.parseInt(env.get("HTTP_MAX_CONNECTIONS_PER_ADDRESS").trim());
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
+      if (n < 0) {
+        throw new IllegalArgumentException("HTTP_MAX_CONNECTIONS_PER_ADDRESS must be a number, 0 for no limit, not '"
+            + env.get("HTTP_MAX_CONNECTIONS_PER_ADDRESS") + "'");
+      }
+      Clients k = c.http.clients;
+      c = c.withHttp(c.http.withClients(new Clients(k.bodyBudgetBytes(), k.bodyBudgetPerKeyBytes(),
+          k.requestDeadlineMs(), k.idleTimeoutMs(), k.maxConnections(), n, k.h2c())));
+    }
     if (present(env, "UPSTREAM_CA_FILE")) {
       c = c.withUpstream(c.upstream.withCaFile(env.get("UPSTREAM_CA_FILE").trim()));
     }

@@ -56,5 +56,9 @@ class HttpConfigTest {
     assertThat(c.upstream().caFile()).isEqualTo("/etc/gw/ca.pem");
     assertThatThrownBy(() -> base.withEnvironment(Map.of("TLS_CERT_FILE", "/c.pem")))
         .hasMessageContaining("TLS_KEY_FILE");
+    assertThat(base.withEnvironment(Map.of("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "0")).http().clients()
+        .maxConnectionsPerAddress()).isZero();
+    assertThatThrownBy(() -> base.withEnvironment(Map.of("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "-1")))
+        .hasMessageContaining("HTTP_MAX_CONNECTIONS_PER_ADDRESS");
   }
 }
