@@ -201,7 +201,7 @@ async def closed_loop(workload, key, users, seconds):
 # ---------------------------------------------------------------- metrics
 
 def scrape(port):
-    _, text = B.http_get(f"http://127.0.0.1:{port}/metrics")
+    _, text = B.http_get(f"http://127.0.0.1:{port}/metrics", {"Authorization": f"Bearer {B.ADMIN_KEY}"})
     out = {}
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():

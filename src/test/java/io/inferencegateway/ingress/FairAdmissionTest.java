@@ -92,7 +92,7 @@ class FairAdmissionTest {
     }
     assertThat(gate().queued(FAST)).isZero();
     Poll.until("every ticket given back", Duration.ofSeconds(5), () -> gate().admitted(FAST) == 0);
-    String metrics = http.get(gw.baseUrl + "/metrics", null).body().toString();
+    String metrics = http.get(gw.baseUrl + "/metrics", gw.config.adminApiKey()).body().toString();
     assertThat(metrics).contains("gateway_admission_queue_length{model=\"fair/fast\"")
         .contains("gateway_admission_queued_total{model=\"fair/fast\"")
         .contains("gateway_admission_wait_seconds_count{model=\"fair/fast\"");
