@@ -11,6 +11,7 @@ import io.inferencegateway.cluster.HazelcastCluster;
 import io.inferencegateway.cluster.LeaderVerticle;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.config.GatewayState;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
 import io.inferencegateway.ingress.AdmissionGate;
@@ -83,6 +84,7 @@ public final class GatewayApp {
   private final GatewayServices services;
   private final String generatedAdminKey;
   private final Deployed deployed;
+  private Future<Void> closing;
 
   private GatewayApp(Vertx vertx, GatewayServices services, String generatedAdminKey, Deployed deployed) {
     this.vertx = vertx;
@@ -91,8 +93,16 @@ public final class GatewayApp {
     this.deployed = deployed;
   }
 
-  /** What {@link #deploy} started: the ingress goes first on shutdown, so its last usage records reach the writer. */
-  record Deployed(int port, String ingressDeployment) {}
+  /**
+   * What {@link #deploy} started: the ingress goes first on shutdown, so its last usage records reach the writer,
+   * then the writer, so they reach the journal.
+   */
+  record Deployed(int port, String ingressDeployment, String writerDeployment, GatewayState state) {}
+
+  /** Readiness and draining, as {@code /health/ready} reports them. */
+  public GatewayState state() {
+    return deployed.state();
+  }
 
   public Vertx vertx() {
     return vertx;
@@ -269,21 +279,23 @@ public final class GatewayApp {
   private static Future<Deployed> deploy(Vertx vertx, GatewayServices s, RouterMount controlPlane) {
     GatewayConfig c = s.config();
     int instances = c.http().instances() > 0 ? c.http().instances() : Runtime.getRuntime().availableProcessors();
-    String spoolDir = Path.of(c.database().dataDir()).toAbsolutePath().normalize().resolve("usage-spool").toString();
+    Path dataDir = Path.of(c.database().dataDir()).toAbsolutePath().normalize();
+    GatewayState state = new GatewayState();
     IngressVerticle[] first = new IngressVerticle[1];
     String[] ingressId = new String[1];
     ServerTls[] tls = new ServerTls[1];
     Future<ServerTls> loadTls = c.http().tls().enabled() ? ServerTls.load(vertx, c.http().tls())
         : Future.succeededFuture();
     ClusterView cluster = s.cluster();
+    Future<String> writer = vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(),
+        c.usage(), dataDir, state, cluster.self()));
     long keyMaxAgeMs = cluster.enabled() ? c.cluster().keyCacheMaxAgeMs() : 0;
     return loadTls.onSuccess(t -> tls[0] = t).compose(t -> Future.all(
             vertx.deployVerticle(new KeyCacheVerticle(s.keyCache(), s.apiKeys(), s.announcements(), keyMaxAgeMs)),
             vertx.deployVerticle(new ModelRegistryVerticle(s.registry(), s.meters(), s.announcements())),
-            vertx.deployVerticle(new MetricsWriterVerticle(s.metricsStore(), s.apiKeys(), s.meters(), c.usage(), spoolDir,
-                cluster.self()))))
+            writer))
         .compose(v -> vertx.deployVerticle(() -> {
-          IngressVerticle ingress = new IngressVerticle(s, controlPlane, tls[0]);
+          IngressVerticle ingress = new IngressVerticle(s, controlPlane, tls[0], state);
           if (first[0] == null) {
             first[0] = ingress;
           }
@@ -302,7 +314,7 @@ public final class GatewayApp {
             : new SchedulerVerticle(s.registry(), c.health(), c.router(), c.upstream().caFile())))
         .compose(v -> deployJobs(vertx, s))
         .compose(v -> controlPlane.started(vertx, s))
-        .map(v -> new Deployed(first[0].actualPort(), ingressId[0]));
+        .map(v -> new Deployed(first[0].actualPort(), ingressId[0], writer.result(), state));
   }
 
   /**
@@ -344,14 +356,27 @@ public final class GatewayApp {
     });
   }
 
-  /** Stops taking requests first, then the rest (the metrics writer stores or spools what it still holds). */
-  public Future<Void> close() {
-    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-    vertx.undeploy(deployed.ingressDeployment()).onComplete(ar -> {
-      // not from one of Vert.x's own event loops: close() could not complete its future on a loop it shuts down
-      Thread shutdown = new Thread(() -> vertx.close().onComplete(done), "gateway-shutdown");
-      shutdown.start();
-    });
-    return done.future();
+  /**
+   * Stops in order: the ingress drains (new requests refused, those in flight finish within
+   * {@code shutdown.drainSeconds}), then the metrics writer journals every record it got (and stores what the database
+   * takes), then everything else closes. Calling it again returns the same future.
+   */
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    deployed.state().startDraining();
+    Promise<Void> done = Promise.promise();
+    closing = done.future();
+    vertx.undeploy(deployed.ingressDeployment())
+        .onFailure(err -> log.warn("Shutdown: stopping the HTTP ingress failed: {}", err.toString()))
+        .eventually(() -> vertx.undeploy(deployed.writerDeployment())
+            .onFailure(err -> log.warn("Shutdown: stopping the metrics writer failed: {}", err.toString())))
+        .onComplete(ar -> {
+          // not from one of Vert.x's own event loops: close() could not complete its future on a loop it shuts down
+          Thread shutdown = new Thread(() -> vertx.close().onComplete(done), "gateway-shutdown");
+          shutdown.start();
+        });
+    return closing;
   }
 }

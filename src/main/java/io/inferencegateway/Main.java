@@ -39,7 +39,8 @@ public final class Main {
         ADMIN_API_KEY        admin key; if unset, one is generated on first start, printed once, stored hashed
         APP_PASSWORD         console password
         DATABASE_URL         mysql://user:pass@host:port/db (unset: embedded database under DATA_DIR)
-        DATA_DIR             directory of the embedded database and the usage spool (default ./data)
+        DATA_DIR             directory of the embedded database and the usage journal (default ./data)
+        SHUTDOWN_DRAIN_SECONDS  on SIGTERM, how long requests in flight may finish (default 30)
         REDIS_URL            redis://host:port for limits shared by several gateways (unset: in-process)
         HYPERSTACK_API_KEY   enables deploying replicas on Hyperstack
         CLUSTER_MEMBERS      host:port,host:port of every gateway instance (this one included): cluster mode
@@ -115,13 +116,50 @@ public final class Main {
         GatewayApp app = GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE, ControlPlane.mounter(config))
             .await();
         Banner.printRun(app);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> app.close().await()));
+        return runUntilStopped(app, config.http().drainSeconds());
       }
     } catch (Exception e) {
       System.err.println("The gateway could not start: " + (e.getMessage() == null ? e : e.getMessage()));
       return 1;
     }
     return waitForever();
+  }
+
+  /**
+   * Serves until SIGTERM or SIGINT, then stops gracefully (see {@link GatewayApp#close}) and returns 0. Without a
+   * handler of its own, the JVM would answer SIGTERM by running the shutdown hooks and exiting with 143; the hook stays
+   * for other ways out (System.exit elsewhere).
+   */
+  private static int runUntilStopped(GatewayApp app, int drainSeconds) {
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    long limitSeconds = drainSeconds + 60L; // the drain, the abort grace, the journal's last commit and close
+    Runnable stop = () -> {
+      try {
+        app.close().toCompletionStage().toCompletableFuture().get(limitSeconds, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("The gateway did not stop cleanly: " + e);
+      } finally {
+        stopped.countDown();
+      }
+    };
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+          System.err.println("SIG" + name + ": draining (up to " + drainSeconds + " s), then stopping");
+          new Thread(stop, "gateway-stop").start();
+        });
+      } catch (IllegalArgumentException e) {
+        // the signal is not available here (e.g. the JVM runs with -Xrs): the shutdown hook still stops the gateway
+      }
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "gateway-shutdown-hook"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
+    return 0;
   }
 
   private static int waitForever() {

@@ -94,23 +94,41 @@ public record GatewayConfig(
    *
    * @param clients what one client, and all of them together, may hold before being served
    * @param tls TLS on the port ({@link Tls#enabled()}), with the certificate reloaded when its files change
+   * @param drainSeconds on SIGTERM, how long requests in flight may take to finish (setting
+   *     {@code shutdown.drainSeconds}, env {@code SHUTDOWN_DRAIN_SECONDS}); streams still running then end with an
+   *     error event
    */
-  public record Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls) {
+  public record Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls,
+                     int drainSeconds) {
+
+    public static final int DEFAULT_DRAIN_SECONDS = 30;
 
     public Http(String host, int port, int instances, long maxBodyBytes) {
-      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF);
+      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, DEFAULT_DRAIN_SECONDS);
+    }
+
+    public Http(String host, int port, int instances, long maxBodyBytes, int drainSeconds) {
+      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, drainSeconds);
+    }
+
+    public Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls) {
+      this(host, port, instances, maxBodyBytes, clients, tls, DEFAULT_DRAIN_SECONDS);
     }
 
     public Http withPort(int port) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
     }
 
     public Http withClients(Clients clients) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
     }
 
     public Http withTls(Tls tls) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
+    }
+
+    public Http withDrainSeconds(int seconds) {
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, seconds);
     }
   }
 
@@ -178,8 +196,43 @@ public record GatewayConfig(
    */
   public record Limits(int defaultRpm, long tokenDebitFlushMs, double prefetchFraction, long creditTtlMs) {}
 
+  /** @param journal the append-only file every record reaches before the database ({@code usage.journal}) */
   public record Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords,
-                      boolean storeContent, int contentMaxChars) {}
+                      boolean storeContent, int contentMaxChars, Journal journal) {
+
+    public Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords, boolean storeContent,
+                 int contentMaxChars) {
+      this(batchSize, flushIntervalMs, memoryBufferRecords, storeContent, contentMaxChars, Journal.DEFAULTS);
+    }
+
+    public Usage withJournal(Journal journal) {
+      return new Usage(batchSize, flushIntervalMs, memoryBufferRecords, storeContent, contentMaxChars, journal);
+    }
+  }
+
+  /**
+   * The usage journal under {@code DATA_DIR} ({@code metrics.UsageJournal}).
+   *
+   * @param fsync none (the OS writes when it likes: survives a killed process, not a power cut), interval (every
+   *     {@code fsyncIntervalMs}) or always (every group commit)
+   * @param groupCommitMs records are appended together at most this often; a killed process loses at most this long
+   * @param maxBytes beyond this many bytes waiting for the database, new records are dropped (and counted)
+   * @param segmentBytes the journal is a series of files of about this size; a file goes once all of it is stored
+   */
+  public record Journal(String fsync, long groupCommitMs, long fsyncIntervalMs, long maxBytes, long segmentBytes) {
+
+    public static final Journal DEFAULTS = new Journal("interval", 50, 1000, 1L << 30, 64L << 20);
+
+    public Journal {
+      if (!java.util.Set.of("none", "interval", "always").contains(fsync)) {
+        throw new IllegalArgumentException("usage.journal.fsync must be none, interval or always, not " + fsync);
+      }
+      bounded("usage.journal.groupCommitMs", groupCommitMs, 1, 10_000);
+      bounded("usage.journal.fsyncIntervalMs", fsyncIntervalMs, 1, 600_000);
+      bounded("usage.journal.segmentBytes", segmentBytes, 1 << 16, 1L << 40);
+      bounded("usage.journal.maxBytes", maxBytes, segmentBytes, Long.MAX_VALUE);
+    }
+  }
 
   /**
    * Timeouts towards vLLM. The connect timeout covers waiting for a pooled connection too; it is above Linux's third
@@ -465,7 +518,8 @@ public record GatewayConfig(
     return new GatewayConfig(
         new Http(http.getString("host", "0.0.0.0"), http.getInteger("port", 5001),
             http.getInteger("instances", 0), http.getLong("maxBodyBytes", 10L * 1024 * 1024), clients(http),
-            tls(section(http, "tls"))),
+            tls(section(http, "tls")),
+            drainSeconds(section(json, "shutdown").getValue("drainSeconds", Http.DEFAULT_DRAIN_SECONDS).toString())),
         blankToNull(json.getString("adminApiKey")),
         blankToNull(json.getString("appPassword")),
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
@@ -476,7 +530,7 @@ public record GatewayConfig(
             (long) bounded("limits.creditTtlMs", limits.getLong("creditTtlMs", 1000L), 100, 60_000)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
-            contentMaxChars(usage.getInteger("contentMaxChars", 8192))),
+            contentMaxChars(usage.getInteger("contentMaxChars", 8192)), journal(section(usage, "journal"))),
         new Upstream(up.getLong("connectTimeoutMs", 10_000L), up.getLong("firstByteTimeoutMs", 120_000L),
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
             up.getInteger("maxConnectionsPerReplica", 4096), blankToNull(up.getString("caFile"))),
@@ -553,6 +607,9 @@ public record GatewayConfig(
     }
     if (present(env, "UPSTREAM_CA_FILE")) {
       c = c.withUpstream(c.upstream.withCaFile(env.get("UPSTREAM_CA_FILE").trim()));
+    }
+    if (present(env, "SHUTDOWN_DRAIN_SECONDS")) {
+      c = c.withHttp(c.http.withDrainSeconds(drainSeconds(env.get("SHUTDOWN_DRAIN_SECONDS"))));
     }
     if (present(env, "ADMIN_API_KEY")) {
       c = new GatewayConfig(c.http, env.get("ADMIN_API_KEY").trim(), c.appPassword, c.database, c.redis, c.limits,
@@ -753,6 +810,26 @@ public record GatewayConfig(
   public GatewayConfig withCluster(Cluster cluster) {
     return new GatewayConfig(http, adminApiKey, appPassword, database, redis, limits, usage, upstream, health, hyperstack,
         router, console, bridge, backup, retention, admission, cluster, security);
+  }
+
+  private static Journal journal(JsonObject j) {
+    Journal d = Journal.DEFAULTS;
+    return new Journal(j.getString("fsync", d.fsync()), j.getLong("groupCommitMs", d.groupCommitMs()),
+        j.getLong("fsyncIntervalMs", d.fsyncIntervalMs()), j.getLong("maxBytes", d.maxBytes()),
+        j.getLong("segmentBytes", d.segmentBytes()));
+  }
+
+  private static int drainSeconds(String value) {
+    try {
+      int s = Integer.parseInt(value.trim());
+      if (s < 0 || s > 3600) {
+        throw new NumberFormatException();
+      }
+      return s;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("shutdown.drainSeconds (SHUTDOWN_DRAIN_SECONDS) must be 0 to 3600 seconds, not '"
+          + value + "'");
+    }
   }
 
   private static Hyperstack hyperstack(JsonObject hs) {

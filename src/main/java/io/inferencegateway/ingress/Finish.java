@@ -65,7 +65,8 @@ final class Finish {
       ex.reservedBytes = 0;
     }
     if (outcome.failed()) {
-      IngressFailure f = ex.clientGone() ? IngressFailure.CLIENT_GONE : OpenAiErrors.classify(outcome.cause());
+      IngressFailure f = ex.clientGone() ? IngressFailure.CLIENT_GONE
+          : ex.shuttingDown ? IngressFailure.shuttingDown() : OpenAiErrors.classify(outcome.cause());
       refuse(ex.request, f);
       if (f.status() == 401) {
         // no key, nothing to bill: counted, but unauthenticated traffic stays out of the usage table

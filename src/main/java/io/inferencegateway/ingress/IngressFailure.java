@@ -124,6 +124,12 @@ public final class IngressFailure extends RuntimeException {
         "No healthy replica is serving `" + model + "` right now.", 1, false);
   }
 
+  /** The gateway is draining before it stops: new requests, and streams still running at the drain deadline. */
+  public static IngressFailure shuttingDown() {
+    return new IngressFailure(503, "service_unavailable", "shutting_down", null,
+        "The gateway is shutting down; retry the request (another instance will take it).", 1, false);
+  }
+
   /** The client learns only that the model server could not be reached: {@code detail} may hold its address. */
   public static IngressFailure upstreamUnreachable(String detail) {
     return new IngressFailure(502, "upstream_error", "upstream_unreachable", null,

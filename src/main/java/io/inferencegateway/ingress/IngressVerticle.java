@@ -4,6 +4,7 @@ import io.inferencegateway.GatewayServices;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.auth.KeyCheck;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.config.GatewayState;
 import io.inferencegateway.limits.RateLimiter;
 import io.inferencegateway.metrics.MetricsAccess;
 import io.inferencegateway.metrics.UsageBatcher;
@@ -22,11 +23,17 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
 
 /**
  * The gateway's HTTP server: the OpenAI-compatible API (also under {@code /api/v1} for the toolkit's clients),
- * {@code /health}, {@code /metrics}, and whatever the control plane mounts (admin API, console).
- * Deployed once per event loop; every instance has its own upstream HTTP client and rate limiter.
+ * {@code /health}, {@code /health/live}, {@code /health/ready}, {@code /metrics}, and whatever the control plane
+ * mounts (admin API, console). Deployed once per event loop; every instance has its own upstream HTTP client and rate
+ * limiter.
+ *
+ * <p>Stopping drains: new requests (also on open connections) get 503 {@code shutting_down}, requests in flight may
+ * finish within {@code shutdown.drainSeconds}; streams still running then end with an error event. Only then are the
+ * last usage records handed to the metrics writer.
  */
 public final class IngressVerticle extends VerticleBase {
 
@@ -37,7 +44,9 @@ public final class IngressVerticle extends VerticleBase {
 
   private final GatewayServices services;
   private final RouterMount controlPlane;
+  private final GatewayState state;
   private HttpServer server;
+  private RequestPipeline pipeline;
   private HttpClient client;
   private RateLimiter limiter;
   private long sweeper = -1;
@@ -56,9 +65,18 @@ public final class IngressVerticle extends VerticleBase {
 
   /** @param tls the certificate to serve (null: plain HTTP) */
   public IngressVerticle(GatewayServices services, RouterMount controlPlane, ServerTls tls) {
+    this(services, controlPlane, tls, new GatewayState());
+  }
+
+  /**
+   * @param tls the certificate to serve (null: plain HTTP)
+   * @param state shared with the metrics writer and the shutdown: readiness and draining
+   */
+  public IngressVerticle(GatewayServices services, RouterMount controlPlane, ServerTls tls, GatewayState state) {
     this.services = services;
     this.controlPlane = controlPlane;
     this.tls = tls;
+    this.state = state;
   }
 
   @Override
@@ -74,11 +92,14 @@ public final class IngressVerticle extends VerticleBase {
             .setMaxInitialLineLength(16 * 1024), up.caFile()),
         new PoolOptions().setHttp1MaxSize(up.maxConnectionsPerReplica()).setMaxWaitQueueSize(-1));
     limiter = services.rateLimiters().apply(vertx);
-    usage = new UsageBatcher(vertx, 50, 512);
+    // a fraction of the journal's group commit: a record reaches the journal soon after its request ends
+    usage = new UsageBatcher(vertx, Math.max(1, Math.min(10, services.config().usage().journal().groupCommitMs() / 5)),
+        512);
     GatewayConfig.Clients clients = services.config().http().clients();
     ClientLimits limits = services.clientLimits();
     IntakeGuard guard = new IntakeGuard(clients.requestDeadlineMs(), clients.idleTimeoutMs(), System::nanoTime);
     RequestPipeline pipeline = new RequestPipeline(vertx, services, client, limiter, usage, limits, guard);
+    this.pipeline = pipeline;
     sweeper = vertx.setPeriodic(1000, id -> {
       pipeline.sweepTimeouts();
       guard.sweep();
@@ -100,6 +121,9 @@ public final class IngressVerticle extends VerticleBase {
     // a user key gets OpenAI's list here too (the toolkit's clients); the admin key or a session: the admin API's list
     router.get("/api/v1/models").handler(ctx -> listModels(ctx, true));
     router.get("/health").handler(this::health);
+    router.get("/health/live").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("status", "live").toBuffer()));
+    router.get("/health/ready").handler(this::ready);
     var metrics = MetricsAccess.onMainPort(services.config().security(), services.adminAuth(), services.prometheus());
     if (metrics != null) {
       router.get("/metrics").handler(metrics);
@@ -144,6 +168,12 @@ public final class IngressVerticle extends VerticleBase {
       redirecting = redirect.requestHandler(req -> redirect(req, httpsPort)).listen();
     }
     return redirecting.compose(v -> server.requestHandler(req -> {
+      if (state.draining() && !req.path().startsWith("/health")) {
+        // a new request on a connection that was open when the drain began
+        req.response().putHeader(HttpHeaders.CONNECTION, "close");
+        OpenAiErrors.send(req.response(), IngressFailure.shuttingDown());
+        return;
+      }
       if (hsts != null) {
         req.response().putHeader(STRICT_TRANSPORT_SECURITY, hsts);
       }
@@ -303,21 +333,53 @@ public final class IngressVerticle extends VerticleBase {
         .put("replicas", services.registry().replicas().size()).toBuffer());
   }
 
+  /**
+   * {@code GET /health/ready}: 200 when the gateway takes traffic (not draining; usage records can be journaled or
+   * stored), else 503; with what it knows about replicas.
+   */
+  private void ready(RoutingContext ctx) {
+    long up = services.registry().replicas().stream().filter(r -> r.routable()).count();
+    boolean ready = state.ready();
+    ctx.response().setStatusCode(ready ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject()
+            .put("status", state.draining() ? "draining" : ready ? "ready" : "not_ready")
+            .put("journal_writable", state.journalWritable())
+            .put("database_reachable", state.databaseReachable())
+            .put("models", services.registry().models().size())
+            .put("replicas_up", up)
+            .put("replicas", services.registry().replicas().size()).toBuffer());
+  }
+
+  /** After the drain time, streams still running get this long to end (with their error event) before the close. */
+  static final long ABORT_GRACE_MS = 2000;
+
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(sweeper);
-    vertx.cancelTimer(drainer);
+    state.startDraining();
     if (tlsListener != null) {
       tls.removeOnChange(tlsListener);
     }
     if (redirect != null) {
       redirect.close();
     }
-    if (usage != null) {
-      usage.close();
-    }
-    return Future.join(server == null ? Future.succeededFuture() : server.close(),
-        client == null ? Future.succeededFuture() : client.close(),
-        limiter == null ? Future.succeededFuture() : limiter.close());
+    long drainMs = services.config().http().drainSeconds() * 1000L;
+    long abort = vertx.setTimer(Math.max(1, drainMs), id -> {
+      int n = pipeline == null ? 0 : pipeline.abortAll();
+      if (n > 0) {
+        log.info("Drain time over: ended {} request(s) still running with 503 shutting_down", n);
+      }
+    });
+    Future<Void> drained = server == null ? Future.succeededFuture()
+        : server.shutdown(drainMs + ABORT_GRACE_MS, TimeUnit.MILLISECONDS);
+    return drained.eventually(() -> {
+      vertx.cancelTimer(abort);
+      vertx.cancelTimer(sweeper);
+      vertx.cancelTimer(drainer);
+      if (usage != null) {
+        usage.close(); // after the drain: the records of the requests that were in flight go too
+      }
+      return Future.join(client == null ? Future.succeededFuture() : client.close(),
+          limiter == null ? Future.succeededFuture() : limiter.close());
+    });
   }
 }

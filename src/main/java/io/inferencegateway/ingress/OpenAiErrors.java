@@ -23,11 +23,11 @@ public final class OpenAiErrors {
 
   /** Maps any failure of the request chain to the failure the client should see. */
   public static IngressFailure classify(Throwable err) {
+    if (err instanceof io.vertx.core.http.StreamResetException reset && reset.getCause() != null) {
+      err = reset.getCause(); // a reset the gateway made itself, e.g. a timeout of its watchdog, or its shutdown
+    }
     if (err instanceof IngressFailure f) {
       return f;
-    }
-    if (err instanceof io.vertx.core.http.StreamResetException reset && reset.getCause() != null) {
-      err = reset.getCause(); // a reset the gateway made itself, e.g. a timeout of its watchdog
     }
     if (err instanceof ConnectException || err instanceof ConnectTimeoutException || err instanceof UnknownHostException) {
       return IngressFailure.upstreamUnreachable(err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());

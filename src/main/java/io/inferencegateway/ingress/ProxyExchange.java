@@ -60,6 +60,9 @@ final class ProxyExchange {
   int totalTokens;
   String output;
 
+  /** The gateway ended this request at the drain deadline of its shutdown (see {@link Watchdog#abortAll}). */
+  boolean shuttingDown;
+
   private boolean clientGone;
   private boolean finished;
   private Runnable onClientGone;

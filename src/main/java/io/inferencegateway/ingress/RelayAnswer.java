@@ -151,6 +151,17 @@ final class RelayAnswer {
       ex.markClientGone();
       return;
     }
+    if (ex.shuttingDown) {
+      // the gateway's own shutdown cut it, not the replica: no verdict on the replica
+      IngressFailure f = IngressFailure.shuttingDown();
+      if (!out.ended()) {
+        out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
+      }
+      ex.status = f.status();
+      ex.error = "stream ended by the gateway's shutdown";
+      done.tryComplete();
+      return;
+    }
     if (!out.ended()) {
       IngressFailure f = new IngressFailure(502, "upstream_error", "stream_interrupted", null,
           "The model server stopped the stream before it was complete.", 0, false, reason);

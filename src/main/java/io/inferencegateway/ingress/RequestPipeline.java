@@ -99,6 +99,11 @@ final class RequestPipeline {
         .onComplete(outcome -> finish.apply(ex, outcome));
   }
 
+  /** Ends every request still talking to a replica with 503 shutting_down (the drain time is over). */
+  int abortAll() {
+    return watchdog.abortAll();
+  }
+
   /** Ends requests past their total time or idle on upstream (called once a second). */
   void sweepTimeouts() {
     watchdog.sweep();

@@ -75,7 +75,7 @@ final class RouteAndSend {
         return Future.succeededFuture();
       }
       IngressFailure failure = OpenAiErrors.classify(ar.cause());
-      if (ex.clientGone()) {
+      if (ex.clientGone() || ex.shuttingDown) {
         return Future.failedFuture(failure); // no verdict on the replica: the lease's release is neutral
       }
       boolean severe = "upstream_unreachable".equals(failure.code()) || "upstream_timeout".equals(failure.code());

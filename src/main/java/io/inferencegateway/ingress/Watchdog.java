@@ -66,6 +66,21 @@ final class Watchdog {
     return late.size();
   }
 
+  /**
+   * The gateway is stopping and its drain time is over: every request still talking to a replica has its upstream
+   * request reset; the pipeline ends it with 503 {@code shutting_down} (a stream: with an error event). Returns how many.
+   */
+  int abortAll() {
+    List<ProxyExchange> all = new ArrayList<>(watched);
+    for (ProxyExchange ex : all) {
+      ex.shuttingDown = true;
+      if (ex.upstream != null) {
+        ex.upstream.reset(0, IngressFailure.shuttingDown());
+      }
+    }
+    return all.size();
+  }
+
   private String why(ProxyExchange ex, long now) {
     if (now - ex.startNanos > totalTimeoutNanos) {
       return "total request time exceeded";

@@ -21,7 +21,8 @@ public final class GatewayMeters {
   private final MeterRegistry registry;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong usageBuffered = new AtomicLong();
-  private final AtomicLong usageSpooled = new AtomicLong();
+  private final AtomicLong usageJournalBytes = new AtomicLong();
+  private final Counter usageDropped;
   private final Counter redisFailures;
   private final Counter usageWriteFailures;
   private final Counter unauthorized;
@@ -40,9 +41,12 @@ public final class GatewayMeters {
     Gauge.builder("gateway_requests_in_flight", inFlight, AtomicInteger::get)
         .description("Requests being proxied right now").register(registry);
     Gauge.builder("gateway_usage_records_buffered", usageBuffered, AtomicLong::get)
-        .description("Usage records waiting in memory for the database").register(registry);
-    Gauge.builder("gateway_usage_records_spooled", usageSpooled, AtomicLong::get)
-        .description("Usage records waiting in the local spool file for the database").register(registry);
+        .description("Journaled usage records held in memory for the database").register(registry);
+    Gauge.builder("gateway_usage_journal_bytes", usageJournalBytes, AtomicLong::get)
+        .description("Bytes of usage records in the journal not yet stored in the database").register(registry);
+    usageDropped = Counter.builder("gateway_usage_records_dropped")
+        .description("Usage records dropped because the usage journal was full (usage.journal.maxBytes)")
+        .register(registry);
     redisFailures = Counter.builder("gateway_ratelimit_redis_failures")
         .description("Rate-limit checks that fell back because Redis failed or was slow").register(registry);
     unauthorized = Counter.builder("gateway_requests_unauthorized")
@@ -63,8 +67,12 @@ public final class GatewayMeters {
     return usageBuffered;
   }
 
-  public AtomicLong usageSpooled() {
-    return usageSpooled;
+  public AtomicLong usageJournalBytes() {
+    return usageJournalBytes;
+  }
+
+  public Counter usageDropped() {
+    return usageDropped;
   }
 
   public Counter redisFailures() {

@@ -2,6 +2,7 @@ package io.inferencegateway.metrics;
 
 import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.config.GatewayState;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.store.ApiKeyStore;
 import io.inferencegateway.store.MetricsStore;
@@ -11,6 +12,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,140 +22,269 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes usage records to the {@code metrics} table in multi-row batches, counts them in Prometheus and feeds the
- * live summary. When the database is unreachable, records wait in memory (bounded) and then in the {@link UsageSpool}
- * file; when it comes back they are written once (the table refuses a repeated {@code request_id}). The ingress only
- * sends records here; it never waits for this verticle.
+ * Puts every usage record into the {@link UsageJournal} within one group-commit interval, whether or not the database
+ * is up, then writes them to the {@code metrics} table in multi-row batches (exactly once: the table refuses a
+ * repeated {@code request_id}); counts them in Prometheus and feeds the live summary. Records already journaled wait
+ * in memory for the database (bounded); beyond that, and for what an earlier run left, the database is fed from the
+ * journal's files. When the journal is full (its size limit), records are counted and dropped, and serving goes on.
+ * The ingress only sends records here (as {@link UsageBatch}es, by reference); it never waits for this verticle.
  */
 public final class MetricsWriterVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MetricsWriterVerticle.class);
   private static final long MAX_BACKOFF_MS = 5000;
+  private static final long DROP_LOG_INTERVAL_MS = 60_000;
+  /** A group commit is made early once this many records wait (bounds one write). */
+  private static final int MAX_COMMIT_RECORDS = 8192;
+
+  /** Records made durable by one group commit, ending at {@code end} in the journal. */
+  private record Chunk(List<UsageRecord> records, UsageJournal.Position start, UsageJournal.Position end) {}
 
   private final MetricsStore store;
   private final ApiKeyStore keys;
   private final GatewayMeters meters;
   private final GatewayConfig.Usage settings;
-  private final String spoolDir;
+  private final Path dataDir;
+  private final GatewayState health;
   private final String instance;
 
-  private final ArrayDeque<UsageRecord> memory = new ArrayDeque<>();
-  private UsageSpool spool;
+  private UsageJournal journal;
   private LiveStats live;
-  private boolean writing;
-  private boolean draining;
-  private boolean spooling;
+  /** Accepted, not yet in the journal. */
+  private List<UsageRecord> pending = new ArrayList<>();
+  private Future<Void> commit = Future.succeededFuture();
+  private boolean committing;
+  /** Journaled, not yet in the database, contiguous from {@link #readFrom} when not empty. */
+  private final ArrayDeque<Chunk> memory = new ArrayDeque<>();
+  private int memoryRecords;
+  /** Everything before this position is in the database (or being written by the batch in flight). */
+  private UsageJournal.Position readFrom;
+  /** Everything before this position is in the journal. */
+  private UsageJournal.Position journaled;
+  private Future<Void> writing;
   private boolean outage;
-  /** Until a drain finds the spool empty, assume records may wait there (e.g. from an earlier run). */
-  private boolean spoolMayHaveRecords = true;
+  private boolean stopping;
   private long backoffMs;
   private long retryAtMs;
-  private long flushTimer;
-  private long liveTimer;
+  private long droppedSinceLog;
+  private long lastDropLogMs = -DROP_LOG_INTERVAL_MS;
+  private long commitTimer = -1;
+  private long flushTimer = -1;
+  private long syncTimer = -1;
+  private long liveTimer = -1;
 
   public MetricsWriterVerticle(MetricsStore store, ApiKeyStore keys, GatewayMeters meters, GatewayConfig.Usage settings,
-                               String spoolDir) {
-    this(store, keys, meters, settings, spoolDir, "local");
+                               Path dataDir, GatewayState health) {
+    this(store, keys, meters, settings, dataDir, health, "local");
   }
 
   /** @param instance names this instance in the live summary (in cluster mode every member's summary reaches all) */
   public MetricsWriterVerticle(MetricsStore store, ApiKeyStore keys, GatewayMeters meters, GatewayConfig.Usage settings,
-                               String spoolDir, String instance) {
+                               Path dataDir, GatewayState health, String instance) {
     this.instance = instance;
     this.store = store;
     this.keys = keys;
     this.meters = meters;
     this.settings = settings;
-    this.spoolDir = spoolDir;
+    this.dataDir = dataDir;
+    this.health = health;
   }
 
   @Override
   public Future<?> start() {
     PassThroughCodec.register(vertx.eventBus(), UsageBatch.class);
-    spool = new UsageSpool(vertx, spoolDir);
     live = new LiveStats(meters);
-    MessageConsumer<UsageBatch> consumer = vertx.eventBus().localConsumer(Addresses.METRICS_RECORD,
-        msg -> msg.body().records().forEach(this::accept));
-    flushTimer = vertx.setPeriodic(settings.flushIntervalMs(), id -> flush());
-    liveTimer = vertx.setPeriodic(1000, id -> vertx.eventBus().publish(Addresses.METRICS_LIVE,
-        live.snapshotAndReset().put("instance", instance)));
-    return Future.join(consumer.completion(), spool.init().compose(v -> spool.count()).onSuccess(n -> {
-      meters.usageSpooled().set(n);
-      if (n > 0) {
-        log.info("{} usage record(s) wait in the spool from an earlier run; they will be written now", n);
+    return blocking(() -> UsageJournal.open(dataDir, settings.journal())).compose(j -> {
+      journal = j;
+      readFrom = j.checkpoint();
+      journaled = j.end();
+      long waiting = j.pendingBytes();
+      meters.usageJournalBytes().set(waiting);
+      health.journalWritable(true);
+      if (waiting > 0) {
+        log.info("{} bytes of usage records wait in the journal {} from an earlier run; they will be stored now",
+            waiting, j.directory());
       }
-    }));
+      MessageConsumer<UsageBatch> consumer = vertx.eventBus().localConsumer(Addresses.METRICS_RECORD,
+          msg -> msg.body().records().forEach(this::accept));
+      GatewayConfig.Journal js = settings.journal();
+      commitTimer = vertx.setPeriodic(js.groupCommitMs(), id -> commit());
+      flushTimer = vertx.setPeriodic(settings.flushIntervalMs(), id -> feed());
+      if (js.fsync().equals("interval")) {
+        syncTimer = vertx.setPeriodic(js.fsyncIntervalMs(), id -> blocking(() -> {
+          journal.sync();
+          return null;
+        }).onFailure(err -> log.warn("Cannot sync the usage journal: {}", err.getMessage())));
+      }
+      liveTimer = vertx.setPeriodic(1000, id -> vertx.eventBus().publish(Addresses.METRICS_LIVE,
+          live.snapshotAndReset().put("instance", instance)));
+      feed();
+      return consumer.completion();
+    });
+  }
+
+  /** File work, one task at a time in submission order, off the event loop. */
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> task) {
+    return context.executeBlocking(task, true);
   }
 
   private void accept(UsageRecord r) {
     meters.record(r);
     live.add(r);
-    memory.addLast(r);
-    meters.usageBuffered().set(memory.size());
-    if (memory.size() >= settings.batchSize()) {
-      flush();
-    }
-    if (memory.size() > settings.memoryBufferRecords()) {
-      spill();
+    pending.add(r);
+    if (pending.size() >= MAX_COMMIT_RECORDS) {
+      commit();
     }
   }
 
-  /** Writes one batch from memory, or drains the spool when memory is nearly empty. */
-  private void flush() {
-    if (writing || System.currentTimeMillis() < retryAtMs) {
-      return;
+  /** Appends what was accepted since the last commit to the journal, in one write. */
+  private Future<Void> commit() {
+    if (committing || pending.isEmpty() || journal == null) {
+      return commit;
     }
-    if (memory.isEmpty()) {
-      drainSpool();
-      return;
-    }
-    writing = true;
-    List<UsageRecord> batch = new ArrayList<>(Math.min(memory.size(), settings.batchSize()));
-    while (!memory.isEmpty() && batch.size() < settings.batchSize()) {
-      batch.add(memory.pollFirst());
-    }
-    meters.usageBuffered().set(memory.size());
-    write(batch).onComplete(ar -> {
-      writing = false;
+    committing = true;
+    List<UsageRecord> out = pending;
+    pending = new ArrayList<>();
+    UsageJournal.Position start = journaled;
+    commit = blocking(() -> {
+      UsageJournal.Position end = journal.append(out);
+      meters.usageJournalBytes().set(journal.pendingBytes());
+      return end;
+    }).transform(ar -> {
+      committing = false;
       if (ar.failed()) {
-        // back to the front, in order: nothing is lost, and the next attempt retries the same rows
-        for (int i = batch.size() - 1; i >= 0; i--) {
-          memory.addFirst(batch.get(i));
+        health.journalWritable(false);
+        // kept, in order, for the next commit: the journal may come back (disk space freed), up to the memory bound
+        out.addAll(pending);
+        pending = out;
+        log.error("Cannot append to the usage journal: {}", ar.cause().getMessage());
+        int excess = pending.size() - settings.memoryBufferRecords();
+        if (excess > 0) {
+          pending = new ArrayList<>(pending.subList(excess, pending.size()));
+          drop(excess);
         }
-        meters.usageBuffered().set(memory.size());
-        if (memory.size() > settings.memoryBufferRecords()) {
-          spill();
+        return Future.succeededFuture();
+      }
+      health.journalWritable(true);
+      UsageJournal.Position end = ar.result();
+      if (end == null) {
+        drop(out.size());
+        return Future.succeededFuture();
+      }
+      journaled = end;
+      Chunk chunk = new Chunk(out, start, end);
+      boolean contiguous = memory.isEmpty() ? start.equals(readFrom) : memory.peekLast().end().equals(start);
+      if (contiguous && memoryRecords + out.size() <= settings.memoryBufferRecords()) {
+        memory.addLast(chunk);
+        memoryRecords += out.size();
+        meters.usageBuffered().set(memoryRecords);
+      }
+      if (!stopping) {
+        feed();
+      }
+      return Future.succeededFuture();
+    });
+    return commit;
+  }
+
+  /** The journal is full (or unwritable for too long): the records are counted and not stored. */
+  private void drop(int n) {
+    if (n <= 0) {
+      return;
+    }
+    meters.usageDropped().increment(n);
+    droppedSinceLog += n;
+    long now = System.currentTimeMillis();
+    if (now - lastDropLogMs >= DROP_LOG_INTERVAL_MS) {
+      log.error("The usage journal is full ({} bytes, limit usage.journal.maxBytes {}); dropped {} usage record(s)"
+          + " since the last message. Is the database reachable?", meters.usageJournalBytes().get(),
+          settings.journal().maxBytes(), droppedSinceLog);
+      lastDropLogMs = now;
+      droppedSinceLog = 0;
+    }
+  }
+
+  /** Writes the next batch to the database: from memory when it holds the next records, else from the files. */
+  private void feed() {
+    if (writing != null || journal == null || System.currentTimeMillis() < retryAtMs) {
+      return;
+    }
+    Future<UsageJournal.Batch> next;
+    int fromMemory;
+    if (!memory.isEmpty() && memory.peekFirst().start().equals(readFrom)) {
+      List<UsageRecord> batch = new ArrayList<>();
+      UsageJournal.Position end = readFrom;
+      int chunks = 0;
+      for (Chunk c : memory) {
+        if (!batch.isEmpty() && batch.size() + c.records().size() > Math.max(settings.batchSize(), 1)) {
+          break;
         }
+        batch.addAll(c.records());
+        end = c.end();
+        chunks++;
+      }
+      next = Future.succeededFuture(new UsageJournal.Batch(batch, end));
+      fromMemory = chunks;
+    } else if (readFrom.before(journaled)) {
+      UsageJournal.Position from = readFrom;
+      UsageJournal.Position limit = memory.isEmpty() ? journaled : memory.peekFirst().start();
+      next = blocking(() -> journal.read(from, limit, settings.batchSize()));
+      fromMemory = 0;
+    } else {
+      return;
+    }
+    UsageJournal.Position before = readFrom;
+    Future<Void> w = next.compose(batch -> write(batch.records()).compose(v -> {
+      for (int i = 0; i < fromMemory; i++) {
+        memoryRecords -= memory.pollFirst().records().size();
+      }
+      meters.usageBuffered().set(memoryRecords);
+      readFrom = batch.end();
+      UsageJournal.Position done = batch.end();
+      return blocking(() -> {
+        journal.checkpoint(done);
+        meters.usageJournalBytes().set(journal.pendingBytes());
+        return null;
+      });
+    }));
+    writing = w;
+    w.onComplete(ar -> {
+      writing = null;
+      if (ar.failed()) {
         return;
       }
-      if (memory.size() >= settings.batchSize()) {
-        flush();
-      } else if (memory.isEmpty()) {
-        drainSpool();
+      if (!stopping && readFrom.before(journaled) && !readFrom.equals(before)) {
+        feed();
       }
     });
   }
 
   /** One attempt to store a batch, with outage bookkeeping (log once, back off, count). */
   private Future<Void> write(List<UsageRecord> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
     return store.insertBatch(batch)
         .timeout(30, TimeUnit.SECONDS)
         .onSuccess(v -> {
           if (outage) {
             outage = false;
-            log.info("The database is reachable again; writing buffered usage records");
+            log.info("The database is reachable again; writing journaled usage records");
           }
+          health.databaseReachable(true);
           backoffMs = 0;
           retryAtMs = 0;
           touchKeys(batch);
         })
         .onFailure(err -> {
           meters.usageWriteFailures().increment();
+          health.databaseReachable(false);
           backoffMs = backoffMs == 0 ? 250 : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
           retryAtMs = System.currentTimeMillis() + backoffMs;
           if (!outage) {
             outage = true;
-            log.warn("Cannot write usage records ({}); keeping them until the database is back", err.getMessage());
+            log.warn("Cannot write usage records ({}); they wait in the journal until the database is back",
+                err.getMessage());
           }
         });
   }
@@ -168,61 +299,51 @@ public final class MetricsWriterVerticle extends VerticleBase {
     keys.touchLastUsed(ids, Instant.now()).onFailure(err -> log.debug("last_used_at not updated: {}", err.getMessage()));
   }
 
-  /** Moves the oldest half of memory to the spool file so memory stays bounded during an outage. */
-  private void spill() {
-    if (spooling) {
-      return;
-    }
-    spooling = true;
-    int n = Math.max(memory.size() - settings.memoryBufferRecords() / 2, 0);
-    List<UsageRecord> out = new ArrayList<>(n);
-    for (int i = 0; i < n && !memory.isEmpty(); i++) {
-      out.add(memory.pollFirst());
-    }
-    meters.usageBuffered().set(memory.size());
-    spool.append(out).onComplete(ar -> {
-      spooling = false;
-      if (ar.succeeded()) {
-        meters.usageSpooled().addAndGet(out.size());
-      } else {
-        log.error("Cannot append to the usage spool ({}); keeping the records in memory", ar.cause().getMessage());
-        for (int i = out.size() - 1; i >= 0; i--) {
-          memory.addFirst(out.get(i));
-        }
-        meters.usageBuffered().set(memory.size());
-      }
-    });
-  }
+  /** How long a stop may go on writing journaled records to a reachable database. */
+  private static final long STOP_DRAIN_MS = 5000;
 
-  private void drainSpool() {
-    if (draining || meters.usageSpooled().get() <= 0 && !spoolMayHaveRecords) {
-      return;
-    }
-    draining = true;
-    spool.drainOne(settings.batchSize(), batch -> write(batch).onSuccess(v -> meters.usageSpooled().addAndGet(-batch.size())))
-        .onComplete(ar -> {
-          draining = false;
-          if (ar.succeeded() && ar.result() == 0) {
-            spoolMayHaveRecords = false;
-            meters.usageSpooled().set(0);
-          } else if (ar.succeeded()) {
-            spoolMayHaveRecords = true;
+  /** Writes journaled records while the database answers, until all are stored or the deadline passes. */
+  private Future<Void> drainToDatabase(long deadline) {
+    Future<Void> inFlight = writing == null ? Future.succeededFuture() : writing;
+    return inFlight.timeout(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS)
+        .transform(ar -> {
+          if (outage || ar.failed() || System.currentTimeMillis() >= deadline || !readFrom.before(journaled)) {
+            return Future.succeededFuture();
           }
+          UsageJournal.Position before = readFrom;
+          retryAtMs = 0;
+          feed();
+          if (writing == null) {
+            return Future.succeededFuture();
+          }
+          return writing.transform(x -> readFrom.equals(before) ? Future.<Void>succeededFuture()
+              : drainToDatabase(deadline));
         });
   }
 
+  /**
+   * Journals what is still pending, writes what it can to the database while it answers (a few seconds at most), then
+   * closes the journal: whatever is not in the database yet is stored by the next start.
+   */
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(flushTimer);
-    vertx.cancelTimer(liveTimer);
-    if (memory.isEmpty()) {
-      return spool.close();
+    stopping = true;
+    for (long t : new long[] {commitTimer, flushTimer, syncTimer, liveTimer}) {
+      vertx.cancelTimer(t);
     }
-    // last chance: one attempt to store what is in memory, else it goes to the spool for the next start
-    List<UsageRecord> rest = new ArrayList<>(memory);
-    memory.clear();
-    return store.insertBatch(rest).timeout(3, TimeUnit.SECONDS)
-        .recover(err -> spool.append(rest))
-        .eventually(() -> spool.close());
+    if (journal == null) {
+      return Future.succeededFuture();
+    }
+    long deadline = System.currentTimeMillis() + STOP_DRAIN_MS;
+    return commit.eventually(this::commit)
+        .eventually(() -> drainToDatabase(deadline))
+        .eventually(() -> blocking(() -> {
+          long left = journal.pendingBytes();
+          journal.close();
+          if (left > 0) {
+            log.info("{} bytes of usage records stay in the journal for the next start", left);
+          }
+          return null;
+        }));
   }
 }

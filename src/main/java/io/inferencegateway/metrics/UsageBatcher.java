@@ -27,9 +27,11 @@ public final class UsageBatcher {
     this.timer = vertx.setPeriodic(flushMs, id -> flush());
   }
 
+  private boolean closed;
+
   public void add(UsageRecord record) {
     pending.add(record);
-    if (pending.size() >= maxRecords) {
+    if (closed || pending.size() >= maxRecords) {
       flush();
     }
   }
@@ -44,8 +46,12 @@ public final class UsageBatcher {
     vertx.eventBus().send(Addresses.METRICS_RECORD, new UsageBatch(out), LOCAL);
   }
 
-  /** Sends what is left and stops the timer (the verticle is stopping). */
+  /**
+   * Sends what is left and stops the timer (the verticle is stopping); a record added later (a request that ended in
+   * the same turn as the drain) is sent at once.
+   */
   public void close() {
+    closed = true;
     vertx.cancelTimer(timer);
     flush();
   }

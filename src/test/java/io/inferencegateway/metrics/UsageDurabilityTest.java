@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * MariaDB goes away during load and comes back: every request still gets exactly one usage row. The gateway talks to
- * the real server through a {@link TcpProxy} the test cuts; a tiny memory buffer forces records through the spool file.
+ * the real server through a {@link TcpProxy} the test cuts; a tiny memory buffer makes the writer feed the database
+ * from the journal's files.
  */
 class UsageDurabilityTest {
 

@@ -46,7 +46,8 @@ public final class GatewayHarness implements AutoCloseable {
     try {
       Path dataDir = Files.createTempDirectory("igw-test");
       GatewayConfig c = GatewayConfig.fromJson(ConfigLoader.bundledDefaults())
-          .withHttp(new GatewayConfig.Http("127.0.0.1", TestServices.freePort(), 2, 1024 * 1024))
+          // a short drain: a test that leaves a request hanging does not wait 30 s for its gateway to stop
+          .withHttp(new GatewayConfig.Http("127.0.0.1", TestServices.freePort(), 2, 1024 * 1024, 5))
           .withAdminApiKey("sk-admin-test")
           .withAppPassword("console-test-password")
           .withDatabase(new GatewayConfig.Database(databaseUrl, dataDir.toString(), 4))

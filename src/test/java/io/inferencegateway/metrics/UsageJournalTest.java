@@ -1,0 +1,139 @@
+package io.inferencegateway.metrics;
+
+import io.inferencegateway.config.GatewayConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The journal's files: append, read back in batches, checkpoint, segments, torn lines, the lock and the size limit. */
+class UsageJournalTest {
+
+  static final GatewayConfig.Journal SMALL = new GatewayConfig.Journal("always", 50, 1000, 1L << 30, 1 << 16);
+
+  @TempDir
+  Path dataDir;
+
+  static UsageRecord record(int i) {
+    return new UsageRecord("req-" + i, 7L, "m", 1L, "chat/completions", false, 1_700_000_000_000L + i, 1_000_000,
+        500_000, 10, 20, 30, 200, null, null, null);
+  }
+
+  static List<UsageRecord> records(int from, int n) {
+    List<UsageRecord> out = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      out.add(record(i));
+    }
+    return out;
+  }
+
+  static List<UsageRecord> readAll(UsageJournal j, UsageJournal.Position from, int batch) throws IOException {
+    List<UsageRecord> out = new ArrayList<>();
+    UsageJournal.Position pos = from;
+    UsageJournal.Position end = j.end();
+    while (pos.before(end)) {
+      UsageJournal.Batch b = j.read(pos, end, batch);
+      assertThat(b.end()).as("progress").isGreaterThan(pos);
+      out.addAll(b.records());
+      pos = b.end();
+    }
+    return out;
+  }
+
+  @Test
+  void recordsComeBackInOrderAcrossSegmentsAndACheckpointDeletesWhatIsStored() throws IOException {
+    UsageJournal.Position mid;
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      UsageJournal.Position start = j.checkpoint();
+      for (int i = 0; i < 100; i++) {
+        j.append(records(i * 10, 10));
+      }
+      assertThat(segments(j.directory())).as("64 KiB segments").hasSizeGreaterThan(2);
+      assertThat(readAll(j, start, 37)).isEqualTo(records(0, 1000));
+      mid = j.read(start, j.end(), 500).end();
+      j.checkpoint(mid);
+      assertThat(segments(j.directory()).get(0)).as("segments wholly stored are gone")
+          .isNotEqualTo("segment-0000000000000001.jsonl");
+    }
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(j.checkpoint()).isEqualTo(mid);
+      assertThat(readAll(j, j.checkpoint(), 100)).as("a restart resumes at the checkpoint").isEqualTo(records(500, 500));
+    }
+  }
+
+  @Test
+  void aTornLastLineIsSkippedAndTheRecordAfterItKept() throws IOException {
+    Path dir;
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      j.append(records(0, 3));
+      dir = j.directory();
+    }
+    Path last = segmentFiles(dir).get(segmentFiles(dir).size() - 1);
+    Files.writeString(last, "{\"request_id\":\"torn", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      j.append(records(3, 1)); // a crash happened mid-write; the next start appends after it
+      assertThat(readAll(j, j.checkpoint(), 2)).isEqualTo(records(0, 4));
+      assertThat(j.skippedLines()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSecondGatewayOnTheSameDataDirectoryGetsItsOwnJournal() throws IOException {
+    try (UsageJournal first = UsageJournal.open(dataDir, SMALL);
+         UsageJournal second = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(first.directory()).isEqualTo(dataDir.resolve("usage-journal"));
+      assertThat(second.directory()).isEqualTo(dataDir.resolve("usage-journal-2"));
+    }
+    try (UsageJournal again = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(again.directory()).as("free again once closed").isEqualTo(dataDir.resolve("usage-journal"));
+    }
+  }
+
+  @Test
+  void beyondTheSizeLimitNothingIsWritten() throws IOException {
+    GatewayConfig.Journal tiny = new GatewayConfig.Journal("none", 50, 1000, 1 << 16, 1 << 16);
+    try (UsageJournal j = UsageJournal.open(dataDir, tiny)) {
+      int accepted = 0;
+      while (j.append(records(accepted, 10)) != null) {
+        accepted += 10;
+      }
+      assertThat(j.pendingBytes()).isLessThanOrEqualTo(1 << 16);
+      assertThat(readAll(j, j.checkpoint(), 1000)).isEqualTo(records(0, accepted));
+      j.checkpoint(j.end());
+      assertThat(j.append(records(accepted, 10))).as("room again once stored").isNotNull();
+    }
+  }
+
+  @Test
+  void recordsOfTheOldSpoolAreAdopted() throws IOException {
+    Path spool = Files.createDirectories(dataDir.resolve("usage-spool"));
+    StringBuilder lines = new StringBuilder();
+    for (UsageRecord r : records(0, 5)) {
+      lines.append(r.toJson().encode()).append('\n');
+    }
+    Files.writeString(spool.resolve("current.jsonl"), lines);
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(readAll(j, j.checkpoint(), 10)).isEqualTo(records(0, 5));
+    }
+    assertThat(spool.resolve("current.jsonl")).doesNotExist();
+  }
+
+  private static List<Path> segmentFiles(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("segment-")).sorted().toList();
+    }
+  }
+
+  private static List<String> segments(Path dir) throws IOException {
+    return segmentFiles(dir).stream().map(p -> p.getFileName().toString()).toList();
+  }
+}
