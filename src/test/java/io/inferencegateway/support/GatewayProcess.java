@@ -141,7 +141,8 @@ public final class GatewayProcess implements AutoCloseable {
   public double metric(String name) {
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/metrics"))
-          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + ADMIN_KEY).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
       for (String line : r.body().split("\n")) {
         if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
           return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
