@@ -105,6 +105,9 @@ final class IntakeGuard {
     long start = c.sawRequest ? now : c.openedNanos;
     c.sawRequest = true;
     c.idleSinceNanos = 0;
+    if (!c.active.isEmpty()) { // answered requests go now, not at the next sweep (a busy connection makes many)
+      c.active.removeIf(IntakeGuard::answered);
+    }
     c.active.add(req);
     if (req.headers().contains(io.vertx.core.http.HttpHeaders.UPGRADE)) {
       c.upgraded = true; // a WebSocket (its heartbeats keep it alive, not requests)
@@ -127,6 +130,10 @@ final class IntakeGuard {
     return bodies.size();
   }
 
+  private static boolean answered(HttpServerRequest r) {
+    return r.response().ended() || r.response().closed();
+  }
+
   /**
    * Closes connections with no request head by their deadline and those idle too long, expires bodies past their
    * deadline; returns how many.
@@ -145,7 +152,7 @@ final class IntakeGuard {
         }
         continue;
       }
-      c.active.removeIf(r -> r.response().ended() || r.response().closed());
+      c.active.removeIf(IntakeGuard::answered);
       if (!c.active.isEmpty()) {
         c.idleSinceNanos = 0;
       } else if (c.idleSinceNanos == 0) {
