@@ -3,6 +3,7 @@ package io.inferencegateway;
 import io.inferencegateway.auth.ApiKeys;
 import io.inferencegateway.config.Addresses;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.hyperstack.ReplicaKeys;
 import io.inferencegateway.simulator.SimulatorSettings;
 import io.inferencegateway.simulator.SimulatorVerticle;
 import io.inferencegateway.store.ApiKeyStore;
@@ -43,11 +44,13 @@ final class Demo {
           // a chatty simulator: tokens arrive one by one, so streaming is visible in the Playground
           SimulatorSettings settings = SimulatorSettings.defaults(PRESET_MODELS)
               .merge(new JsonObject().put("tokensPerAnswer", 48).put("timeToFirstTokenMs", 120).put("interTokenMs", 30));
-          SimulatorVerticle simulator = new SimulatorVerticle(simulatorPort, settings, "127.0.0.1");
+          // like a real replica, the simulator answers /v1 only with its key, which only the gateway holds
+          String replicaKey = ReplicaKeys.generate();
+          SimulatorVerticle simulator = new SimulatorVerticle(simulatorPort, settings, "127.0.0.1", replicaKey);
           return app.vertx().deployVerticle(simulator)
               .recover(err -> Future.failedFuture(new IllegalStateException("the simulator could not listen on port "
                   + simulatorPort + " (" + err.getMessage() + "); choose another with --simulator-port")))
-              .compose(id -> register(app, "http://127.0.0.1:" + simulator.actualPort()))
+              .compose(id -> register(app, "http://127.0.0.1:" + simulator.actualPort(), replicaKey))
               .compose(v -> createDemoKey(app))
               .map(demoKey -> {
                 print(app, finalConfig, consolePassword, demoKey, simulator.actualPort());
@@ -57,32 +60,37 @@ final class Demo {
         });
   }
 
-  /** Registers both preset models with a replica at the simulator; harmless when they already exist. */
-  static Future<Void> register(GatewayApp app, String endpoint) {
+  /**
+   * Registers both preset models with a replica at the simulator, with the simulator's key (a replica already there
+   * gets this run's key); harmless when they already exist.
+   */
+  static Future<Void> register(GatewayApp app, String endpoint, String apiKey) {
     ModelStore models = app.services().models();
     Future<Void> chain = Future.succeededFuture();
     for (String name : PRESET_MODELS) {
       chain = chain.compose(v -> models.modelByName(name)
           .compose(found -> found.isPresent() ? Future.succeededFuture(found.get()) : models.insertModel(name))
-          .compose(model -> ensureReplica(models, model, endpoint)));
+          .compose(model -> ensureReplica(models, model, endpoint, apiKey)));
     }
     return chain.compose(v -> app.services().announcements().publish(Addresses.MODELS_CHANGED, new JsonObject()));
   }
 
-  private static Future<Void> ensureReplica(ModelStore models, ModelRow model, String endpoint) {
+  private static Future<Void> ensureReplica(ModelStore models, ModelRow model, String endpoint, String apiKey) {
     return models.replicasOf(model.id()).compose(replicas -> {
       List<Future<Boolean>> stale = new ArrayList<>();
       boolean present = false;
       for (ReplicaRow r : replicas) {
         if (endpoint.equals(r.endpoint())) {
           present = true;
+          stale.add(models.updateApiKey(r.id(), apiKey));
         } else if (r.endpoint() != null && r.endpoint().startsWith("http://127.0.0.1:") && r.vmId() == null) {
           stale.add(models.deleteReplica(r.id())); // a simulator of an earlier demo on another port
         }
       }
       Future<Void> cleaned = Future.all(stale).mapEmpty();
       return present ? cleaned
-          : cleaned.compose(v -> models.insertReplica(ModelStore.NewReplica.byEndpoint(model.id(), endpoint, null), List.of()))
+          : cleaned.compose(v -> models.insertReplica(ModelStore.NewReplica.byEndpoint(model.id(), endpoint, null,
+              apiKey), List.of()))
               .mapEmpty();
     });
   }
@@ -103,7 +111,8 @@ final class Demo {
         .append("  Console:          ").append(base).append("/\n")
         .append("  OpenAI base URL:  ").append(base).append("/v1\n")
         .append("  Admin API:        ").append(base).append("/api/v1 (described at /api/v1/openapi.json)\n")
-        .append("  Models:           ").append(String.join(", ", PRESET_MODELS)).append('\n')
+        .append("  Models:           ").append(String.join(", ", PRESET_MODELS))
+        .append(" (the simulator answers /v1 only with its API key, which only the gateway holds)\n")
         .append("  Demo API key:     ").append(demoKey).append('\n');
     if (app.generatedAdminKey() != null) {
       out.append("  Admin API key:    ").append(app.generatedAdminKey()).append('\n');
