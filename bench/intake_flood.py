@@ -6,6 +6,12 @@ memory before and at its peak (from /proc/PID/status).
     HTTP_PORT=18777 DATA_DIR=/tmp/flood-data java -jar target/inference-gateway.jar demo &
     python3 bench/intake_flood.py 18777 $! 400
 """
+import select
+import socket
+import sys
+import time
+from collections import Counter
+
 port = int(sys.argv[1]); pid = int(sys.argv[2]); n = int(sys.argv[3]) if len(sys.argv) > 3 else 400
 def rss():
     for l in open(f"/proc/{pid}/status"):
@@ -30,5 +36,4 @@ while len(got) < n and time.monotonic() < end:
         got[s] = now; status[s] = data[9:12].decode() if data else "closed"
     peak = max(peak, rss())
 lat = sorted((got[s] - sent[s]) * 1000 for s in got)
-from collections import Counter
 print(f"answers {len(got)}/{n} {dict(Counter(status.values()))}; latency ms p50 {lat[len(lat)//2]:.0f} p99 {lat[int(len(lat)*.99)-1]:.0f} max {lat[-1]:.0f}; RSS before {before} MiB, peak {peak} MiB (+{peak-before})")
