@@ -1,5 +1,5 @@
 // Monitoring: the live panel (the once-a-second summary from the event bus), usage charts over time by model or
-// key (GET /api/v1/usage/series), and every table with paging and CSV export (GET /api/v1/tables/...).
+// key (GET /api/v1/usage/series), streams resumed on another replica (GET /api/v1/usage/resumed), and every table with paging and CSV export (GET /api/v1/tables/...).
 
 import { get } from '../api.js';
 import { h, field, button, act, notify, pageHead, fmtNum, fmtMs, clear, table } from '../dom.js';
@@ -189,6 +189,11 @@ export async function render(root) {
   }
 
   async function loadUsage() {
+    await loadSeries();
+    await loadResumed();
+  }
+
+  async function loadSeries() {
     const r = RANGES.find((x) => x.id === range.value) || RANGES[0];
     const to = Math.floor(Date.now() / 1000) + 1;
     const data = await get('/api/v1/usage/series', { from: to - r.seconds, to, bucket: r.bucket, group_by: groupBy.value });
@@ -222,6 +227,32 @@ export async function render(root) {
     const bucketText = r.bucket >= 86400 ? `${r.bucket / 86400}-day` : r.bucket >= 3600 ? `${r.bucket / 3600}-hour` : `${r.bucket / 60}-minute`;
     usageNote.textContent = `${fmtNum(totals)} request${totals === 1 ? '' : 's'} in ${r.label.toLowerCase()}, in ${bucketText} buckets`
       + (data && data.latency === 'approximate' ? '; latency approximate (means and maxima, or hourly figures combined for older usage).' : '.');
+  }
+  // ---- streams resumed on another replica after theirs broke (README: Failures and resumed streams)
+  const resumedTiles = h('div', { class: 'tiles', id: 'resumed-tiles' });
+  const resumedBox = h('div', { id: 'resumed-rows' });
+  root.append(h('section', { class: 'card', 'aria-labelledby': 'resumed-title' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'resumed-title', text: 'Resumed streams' })),
+    h('p', { class: 'small muted', text: 'Streams whose replica broke mid-answer and that another replica finished; the client saw one unbroken stream. Same range as above.' }),
+    resumedTiles, resumedBox));
+  async function loadResumed() {
+    const r = RANGES.find((x) => x.id === range.value) || RANGES[0];
+    const to = Math.floor(Date.now() / 1000) + 1;
+    const data = await get('/api/v1/usage/resumed', { from: to - r.seconds, to });
+    resumedTiles.replaceChildren(
+      tile('Streams', fmtNum(data.streams), r.label.toLowerCase(), 'resumed-streams'),
+      tile('Resumed', fmtNum(data.resumed_streams), `${fmtNum(data.resumes)} resume${data.resumes === 1 ? '' : 's'} in all`, 'resumed-count'),
+      tile('Still failed', fmtNum(data.failed_streams), 'ended with an error', 'resumed-failed'));
+    clear(resumedBox);
+    resumedBox.append(table([
+      { label: 'When', cell: (x) => new Date(x.created * 1000).toLocaleString() },
+      { label: 'Model', key: 'model' },
+      { label: 'Resumes', key: 'resumes', num: true },
+      { label: 'Replicas (in order)', key: 'replicas' },
+      { label: 'Status', cell: (x) => String(x.status), num: true },
+      { label: 'Completion tokens', cell: (x) => fmtNum(x.completion_tokens), num: true },
+      { label: 'Request id', key: 'request_id', class: 'mono' },
+    ], data.latest || [], 'No stream needed resuming in this range.'));
   }
   range.addEventListener('change', () => loadUsage().catch((e) => notify(e.message, 'error')));
   groupBy.addEventListener('change', () => loadUsage().catch((e) => notify(e.message, 'error')));

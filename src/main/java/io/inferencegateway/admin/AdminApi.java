@@ -168,6 +168,7 @@ public final class AdminApi {
     routes.add(HttpMethod.GET, "/tables", "/tables", Access.ADMIN, false, tables::list);
     routes.add(HttpMethod.GET, "/tables/{name}", "/tables/(?<name>[^/]+)", Access.ADMIN, false, tables::rows);
     routes.add(HttpMethod.GET, "/usage/series", "/usage/series", Access.ADMIN, false, usage::series);
+    routes.add(HttpMethod.GET, "/usage/resumed", "/usage/resumed", Access.ADMIN, false, usage::resumed);
     routes.add(HttpMethod.GET, "/backups", "/backups", Access.ADMIN, false, backups::list);
     routes.add(HttpMethod.GET, "/cluster", "/cluster", Access.ADMIN, false,
         ctx -> services.cluster().describe().compose(json -> AdminContext.json(ctx, 200, json)));

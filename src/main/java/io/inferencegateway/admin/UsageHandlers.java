@@ -40,6 +40,51 @@ final class UsageHandlers {
     this.admin = admin;
   }
 
+  /**
+   * {@code GET /usage/resumed?from=&to=}: streams in the range per model, how many were resumed on another replica
+   * (and how often), how many still failed, and the latest resumed requests with the replicas of their legs.
+   */
+  Future<?> resumed(RoutingContext ctx) {
+    FieldErrors errors = new FieldErrors();
+    long now = System.currentTimeMillis() / 1000;
+    Long to = TableHandlers.queryLong(ctx, errors, "to", now + 1, 1L, 1L << 40);
+    Long from = TableHandlers.queryLong(ctx, errors, "from", null, 0L, 1L << 40);
+    errors.throwIfAny();
+    long start = from != null ? from : Math.max(0, to - DEFAULT_RANGE_SECONDS * 24);
+    if (start >= to) {
+      errors.add("from", "Must be less than to.");
+    }
+    errors.throwIfAny();
+    MetricsStore store = admin.services.metricsStore();
+    Future<List<MetricsStore.ResumeTotals>> totals = store.resumeTotals(start, to);
+    Future<List<MetricsStore.ResumedRequest>> recent = store.resumedRequests(start, to, 50);
+    return Future.all(totals, recent).compose(all -> {
+      JsonArray models = new JsonArray();
+      long streams = 0;
+      long resumedStreams = 0;
+      long resumes = 0;
+      long failed = 0;
+      for (MetricsStore.ResumeTotals t : totals.result()) {
+        models.add(new JsonObject().put("model", t.model()).put("streams", t.streams())
+            .put("resumed_streams", t.resumedStreams()).put("resumes", t.resumes())
+            .put("failed_streams", t.failedStreams()));
+        streams += t.streams();
+        resumedStreams += t.resumedStreams();
+        resumes += t.resumes();
+        failed += t.failedStreams();
+      }
+      JsonArray latest = new JsonArray();
+      for (MetricsStore.ResumedRequest r : recent.result()) {
+        latest.add(new JsonObject().put("request_id", r.requestId()).put("model", r.model())
+            .put("created", r.startedAt()).put("resumes", r.resumes()).put("replicas", r.replicas())
+            .put("status", r.status()).put("completion_tokens", r.completionTokens()));
+      }
+      return AdminContext.json(ctx, 200, new JsonObject().put("from", start).put("to", to).put("streams", streams)
+          .put("resumed_streams", resumedStreams).put("resumes", resumes).put("failed_streams", failed)
+          .put("models", models).put("latest", latest));
+    });
+  }
+
   Future<?> series(RoutingContext ctx) {
     FieldErrors errors = new FieldErrors();
     long now = System.currentTimeMillis() / 1000;

@@ -194,7 +194,13 @@ public record GatewayConfig(
    * use, so that busy keys skip the Redis round trip (0: every request is checked in Redis); {@code creditTtlMs}: how
    * long unused credit is kept before it goes back. See {@code RedisRateLimiter}.
    */
-  public record Limits(int defaultRpm, long tokenDebitFlushMs, double prefetchFraction, long creditTtlMs) {}
+  public record Limits(int defaultRpm, long tokenDebitFlushMs, double prefetchFraction, long creditTtlMs,
+                       int reserveTokens) {
+
+    public Limits(int defaultRpm, long tokenDebitFlushMs, double prefetchFraction, long creditTtlMs) {
+      this(defaultRpm, tokenDebitFlushMs, prefetchFraction, creditTtlMs, 1024);
+    }
+  }
 
   /** @param journal the append-only file every record reaches before the database ({@code usage.journal}) */
   public record Usage(int batchSize, long flushIntervalMs, int memoryBufferRecords,
@@ -238,19 +244,33 @@ public record GatewayConfig(
    * Timeouts towards vLLM. The connect timeout covers waiting for a pooled connection too; it is above Linux's third
    * SYN retransmit (1 s, 3 s, 7 s) so that a burst of new streams that briefly overflows a replica's accept queue waits
    * instead of failing and opening the replica's breaker. Refused connections fail at once whatever it is.
+   * A non-streamed answer comes whole, after the last token: its first-byte timeout is {@code firstByteTimeoutMs}
+   * plus {@code firstBytePerTokenMs} per token of {@code max_tokens} (or of {@code limits.reserveTokens} when absent),
+   * at most {@code totalTimeoutMs}.
    */
   public record Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs,
-                         long totalTimeoutMs, int maxConnectionsPerReplica, String caFile) {
+                         long totalTimeoutMs, int maxConnectionsPerReplica, String caFile,
+                         long firstBytePerTokenMs) {
 
     public Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs, long totalTimeoutMs,
                     int maxConnectionsPerReplica) {
       this(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs, maxConnectionsPerReplica, null);
     }
 
+    public Upstream(long connectTimeoutMs, long firstByteTimeoutMs, long idleTimeoutMs, long totalTimeoutMs,
+                    int maxConnectionsPerReplica, String caFile) {
+      this(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs, maxConnectionsPerReplica, caFile, 100);
+    }
+
     /** @param caFile PEM file of the certificate authorities trusted for {@code https://} replicas (null: the JVM's) */
     public Upstream withCaFile(String caFile) {
       return new Upstream(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs,
-          maxConnectionsPerReplica, caFile);
+          maxConnectionsPerReplica, caFile, firstBytePerTokenMs);
+    }
+
+    public Upstream withFirstBytePerTokenMs(long firstBytePerTokenMs) {
+      return new Upstream(connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs, totalTimeoutMs,
+          maxConnectionsPerReplica, caFile, firstBytePerTokenMs);
     }
   }
 
@@ -336,9 +356,17 @@ public record GatewayConfig(
    * @param maxAttempts replicas tried per request (fail-over happens only before the client got a byte)
    * @param loadStaleMs scraped vLLM load older than this is ignored
    * @param scrapeIntervalMs how often each replica's /metrics is scraped
+   * @param resume whether a stream broken after tokens were relayed is continued on another replica
+   * @param maxResumes continuations per request at most
    */
   public record Router(String strategy, boolean prefixAffinity, int affinityPrefixChars, int maxAttempts,
-                       long loadStaleMs, long scrapeIntervalMs, Breaker breaker) {}
+                       long loadStaleMs, long scrapeIntervalMs, Breaker breaker, boolean resume, int maxResumes) {
+
+    public Router(String strategy, boolean prefixAffinity, int affinityPrefixChars, int maxAttempts, long loadStaleMs,
+                  long scrapeIntervalMs, Breaker breaker) {
+      this(strategy, prefixAffinity, affinityPrefixChars, maxAttempts, loadStaleMs, scrapeIntervalMs, breaker, true, 2);
+    }
+  }
 
   /**
    * Fair admission ({@code ingress/AdmissionGate}): when every replica of a model is saturated, requests wait in the
@@ -527,13 +555,15 @@ public record GatewayConfig(
             redis.getString("keyPrefix", "igw")),
         new Limits(limits.getInteger("defaultRpm", 160), limits.getLong("tokenDebitFlushMs", 100L),
             bounded("limits.prefetchFraction", limits.getDouble("prefetchFraction", 0.01), 0, 0.1),
-            (long) bounded("limits.creditTtlMs", limits.getLong("creditTtlMs", 1000L), 100, 60_000)),
+            (long) bounded("limits.creditTtlMs", limits.getLong("creditTtlMs", 1000L), 100, 60_000),
+            (int) bounded("limits.reserveTokens", limits.getInteger("reserveTokens", 1024), 0, 1_000_000)),
         new Usage(usage.getInteger("batchSize", 500), usage.getLong("flushIntervalMs", 200L),
             usage.getInteger("memoryBufferRecords", 20000), usage.getBoolean("storeContent", false),
             contentMaxChars(usage.getInteger("contentMaxChars", 8192)), journal(section(usage, "journal"))),
         new Upstream(up.getLong("connectTimeoutMs", 10_000L), up.getLong("firstByteTimeoutMs", 120_000L),
             up.getLong("idleTimeoutMs", 60_000L), up.getLong("totalTimeoutMs", 900_000L),
-            up.getInteger("maxConnectionsPerReplica", 4096), blankToNull(up.getString("caFile"))),
+            up.getInteger("maxConnectionsPerReplica", 4096), blankToNull(up.getString("caFile")),
+            (long) bounded("upstream.firstBytePerTokenMs", up.getLong("firstBytePerTokenMs", 100L), 0, 60_000)),
         new Health(health.getLong("intervalMs", 5000L), health.getLong("timeoutMs", 2000L)),
         hyperstack(hs),
         new Router(strategy, router.getBoolean("prefixAffinity", true), router.getInteger("affinityPrefixChars", 512),
@@ -541,7 +571,9 @@ public record GatewayConfig(
             router.getLong("scrapeIntervalMs", 1000L),
             new Breaker(breaker.getInteger("consecutiveFailures", 5), breaker.getDouble("failureRatio", 0.5),
                 breaker.getInteger("window", 20), breaker.getInteger("minCalls", 10), breaker.getLong("openMs", 5000L),
-                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2))),
+                breaker.getLong("maxOpenMs", 60_000L), breaker.getDouble("jitter", 0.2)),
+            router.getBoolean("resume", true),
+            (int) bounded("router.maxResumes", router.getInteger("maxResumes", 2), 0, 10)),
         new Console(console.getLong("sessionTtlMinutes", 480L), console.getInteger("loginFreeAttempts", 5)),
         new Bridge(bridge.getInteger("tcpPort", 0), bridge.getString("tcpHost", "127.0.0.1")),
         backup(section(json, "backup")),

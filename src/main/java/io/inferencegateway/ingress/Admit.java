@@ -9,7 +9,9 @@ import io.vertx.core.Future;
  * Stage "admit": the key's requests-per-minute and tokens-per-minute limits (429 with Retry-After when spent, 503 when
  * the shared limiter is down and the gateway fails closed), then fair admission ({@link AdmissionGate}: the key's
  * concurrency limit, and a wait in the model's queue while its replicas are saturated). Tokens are charged after the
- * answer, and the admission ticket given back, by {@link Finish}.
+ * answer, and the admission ticket given back, by {@link Finish}. A key with a tokens-per-minute limit has the
+ * request's {@code max_tokens} (or {@code limits.reserveTokens} when absent) taken at once, so that requests that fail
+ * or are cut cannot pass the limit; {@link Finish} settles it with the real usage.
  */
 final class Admit {
 
@@ -17,15 +19,26 @@ final class Admit {
 
   private final RateLimiter limiter;
   private final AdmissionGate gate;
+  private final int reserveTokens;
 
   Admit(RateLimiter limiter) {
-    this(limiter, null);
+    this(limiter, null, 0);
   }
 
   /** @param gate fair admission, or null for none */
   Admit(RateLimiter limiter, AdmissionGate gate) {
+    this(limiter, gate, 0);
+  }
+
+  Admit(RateLimiter limiter, int reserveTokens) {
+    this(limiter, null, reserveTokens);
+  }
+
+  /** @param reserveTokens tokens reserved for a request without {@code max_tokens} (keys with a token limit) */
+  Admit(RateLimiter limiter, AdmissionGate gate, int reserveTokens) {
     this.limiter = limiter;
     this.gate = gate;
+    this.reserveTokens = reserveTokens;
   }
 
   Future<Void> apply(ProxyExchange ex) {
@@ -33,9 +46,9 @@ final class Admit {
     Future<LimitDecision> decision = limiter.acquire(key.id(), key.allowedRpm(), tpm(key));
     if (gate == null) {
       if (decision.succeeded()) { // the usual case (credit or in-process limits): no extra future
-        return verdict(decision.result());
+        return reserve(ex, verdict(decision.result()));
       }
-      return decision.compose(Admit::verdict);
+      return decision.compose(d -> reserve(ex, verdict(d)));
     }
     int priority;
     try {
@@ -43,7 +56,8 @@ final class Admit {
     } catch (IngressFailure f) {
       return Future.failedFuture(f);
     }
-    Future<Void> limited = decision.succeeded() ? verdict(decision.result()) : decision.compose(Admit::verdict);
+    Future<Void> limited = decision.succeeded() ? reserve(ex, verdict(decision.result()))
+        : decision.compose(d -> reserve(ex, verdict(d)));
     return limited.compose(v -> {
       if (ex.parsed == null) {
         return Future.succeededFuture();
@@ -79,6 +93,18 @@ final class Admit {
           + " (higher goes first), at most the key's own priority " + own + ".");
     }
     return Math.min(asked, own);
+  }
+
+  private Future<Void> reserve(ProxyExchange ex, Future<Void> admitted) {
+    int tpm = tpm(ex.key);
+    if (admitted.succeeded() && tpm > 0) {
+      int tokens = ex.parsed != null && ex.parsed.maxTokens() > 0 ? ex.parsed.maxTokens() : reserveTokens;
+      if (tokens > 0) {
+        ex.reservedTokens = tokens;
+        limiter.chargeTokens(ex.key.id(), tpm, tokens);
+      }
+    }
+    return admitted;
   }
 
   static Future<Void> verdict(LimitDecision decision) {

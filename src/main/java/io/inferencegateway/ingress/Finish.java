@@ -77,8 +77,9 @@ final class Finish {
       ex.error = f.detail();
     }
     UsageRecord record = ex.record(clockNanos.getAsLong());
-    if (ex.key != null && record.totalTokens() > 0) {
-      limiter.chargeTokens(ex.key.id(), Admit.tpm(ex.key), record.totalTokens());
+    int settle = record.totalTokens() - ex.reservedTokens; // negative: part of the reservation goes back
+    if (ex.key != null && settle != 0) {
+      limiter.chargeTokens(ex.key.id(), Admit.tpm(ex.key), settle);
     }
     usage.accept(record);
   }

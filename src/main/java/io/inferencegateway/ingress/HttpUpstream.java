@@ -63,7 +63,7 @@ final class HttpUpstream implements RouteAndSend.Upstream {
             return Future.failedFuture(IngressFailure.upstreamUnreachable("client went away"));
           }
           watchdog.watch(ex);
-          return request.send(ex.parsed.upstreamBody());
+          return request.send(ex.upstreamBody());
         })
         .compose(answer -> {
           ex.lastDataNanos = clockNanos.getAsLong(); // the head came: from now on the idle timeout counts

@@ -158,6 +158,21 @@ public final class IngressFailure extends RuntimeException {
         "The model server did not answer in time (" + what + ").", 0, true);
   }
 
+  /**
+   * The replica accepted the request but was too late (see {@link Watchdog}): a long answer is not a failed replica,
+   * so this is not retried elsewhere.
+   */
+  public static IngressFailure acceptedTimeout(String what) {
+    return new IngressFailure(504, "upstream_error", "upstream_timeout", null,
+        "The model server did not answer in time (" + what + ").", 0, false);
+  }
+
+  /** A failure of the upstream exchange the gateway has no better name for: 502, and worth another replica. */
+  public static IngressFailure upstreamBroken(String detail) {
+    return new IngressFailure(502, "upstream_error", "upstream_error", null,
+        "The model server's answer could not be read.", 0, true, "broken: " + detail);
+  }
+
   /** What to log or record about this failure: the detail if there is one, else the client's message. */
   public String detail() {
     return detail != null ? detail : getMessage();

@@ -23,6 +23,17 @@ public final class OpenAiErrors {
 
   /** Maps any failure of the request chain to the failure the client should see. */
   public static IngressFailure classify(Throwable err) {
+    IngressFailure f = classifyQuietly(err);
+    if (f != null) {
+      return f;
+    }
+    log.error("Unexpected failure while proxying", err);
+    return new IngressFailure(500, "server_error", "internal_error", null,
+        "The gateway failed to handle the request.", 0, false);
+  }
+
+  /** As {@link #classify}, but null (and nothing logged) for a failure of no known kind. */
+  static IngressFailure classifyQuietly(Throwable err) {
     if (err instanceof io.vertx.core.http.StreamResetException reset && reset.getCause() != null) {
       err = reset.getCause(); // a reset the gateway made itself, e.g. a timeout of its watchdog, or its shutdown
     }
@@ -39,9 +50,7 @@ public final class OpenAiErrors {
     if (err instanceof HttpClosedException || err instanceof VertxException || err instanceof java.io.IOException) {
       return IngressFailure.upstreamUnreachable(err.getMessage() == null ? "connection closed" : err.getMessage());
     }
-    log.error("Unexpected failure while proxying", err);
-    return new IngressFailure(500, "server_error", "internal_error", null,
-        "The gateway failed to handle the request.", 0, false);
+    return null;
   }
 
   public static Buffer body(IngressFailure f) {

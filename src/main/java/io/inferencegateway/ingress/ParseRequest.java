@@ -26,8 +26,14 @@ final class ParseRequest {
   private final int affinityChars;
   private final boolean storeContent;
   private final int contentMaxChars;
+  private final boolean resume;
 
   ParseRequest(ModelRegistry registry, int affinityChars, boolean storeContent, int contentMaxChars) {
+    this(registry, affinityChars, storeContent, contentMaxChars, true);
+  }
+
+  ParseRequest(ModelRegistry registry, int affinityChars, boolean storeContent, int contentMaxChars, boolean resume) {
+    this.resume = resume;
     this.registry = registry;
     this.affinityChars = affinityChars;
     this.storeContent = storeContent;
@@ -85,7 +91,20 @@ final class ParseRequest {
     }
     RouteHints hints = route.affinity() && ex.op != Operation.EMBEDDINGS ? affinity(model, sessionId, json)
         : RouteHints.NONE;
-    return new ParsedRequest(route, stream, clientWantsUsage, upstreamBody, hints, storeContent ? input(ex.op, json) : null);
+    boolean resumable = stream && resume && StreamResume.resumable(ex.op, json)
+        && !"off".equalsIgnoreCase(ex.request.getHeader(StreamResume.HEADER));
+    return new ParsedRequest(route, stream, clientWantsUsage, upstreamBody, hints, storeContent ? input(ex.op, json) : null,
+        maxTokens(json), resumable);
+  }
+
+  /** The request's token budget ({@code max_completion_tokens} first, as OpenAI defines), -1 when absent. */
+  static int maxTokens(JsonObject json) {
+    for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+      if (json.getValue(field) instanceof Number n && n.longValue() > 0) {
+        return (int) Math.min(Integer.MAX_VALUE, n.longValue());
+      }
+    }
+    return -1;
   }
 
   /**

@@ -52,6 +52,17 @@ final class ProxyExchange {
   /** When the last byte came from upstream (for the idle watchdog); 0 before the answer started. */
   long lastDataNanos;
 
+  /** Set by the watchdog when it reset the upstream request for being late: why. Cleared for each attempt. */
+  String timedOut;
+  /** The client's connection is full and the upstream answer paused: the upstream is not idle, the client is. */
+  boolean clientPaused;
+  /** Tokens taken from the key's per-minute budget at admission, settled with the real usage at the end. */
+  int reservedTokens;
+  /** The body of the current attempt when it is not the parsed one (a stream's continuation); null otherwise. */
+  Buffer continuationBody;
+  /** The state of a resumable stream (null otherwise). */
+  StreamResume resume;
+
   /** Set by the relay: the status the client saw, and what went wrong if anything. */
   int status;
   String error;
@@ -135,10 +146,16 @@ final class ProxyExchange {
     return o.getValue(field) instanceof Number n ? n.intValue() : 0;
   }
 
+  /** The body to send upstream for the current attempt. */
+  Buffer upstreamBody() {
+    return continuationBody != null ? continuationBody : parsed.upstreamBody();
+  }
+
   UsageRecord record(long nowNanos) {
     return new UsageRecord(requestId, key == null ? null : key.id(), model,
         lease == null ? null : lease.replica().id(), op.recordName(), parsed != null && parsed.stream(), startMs,
         nowNanos - startNanos, ttftNanos, promptTokens, completionTokens, totalTokens, status, error,
-        parsed == null ? null : parsed.input(), output);
+        parsed == null ? null : parsed.input(), output, resume == null ? 0 : resume.resumes(),
+        resume == null || resume.resumes() == 0 ? null : resume.replicas());
   }
 }

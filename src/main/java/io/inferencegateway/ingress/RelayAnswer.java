@@ -1,5 +1,6 @@
 package io.inferencegateway.ingress;
 
+import io.inferencegateway.metrics.GatewayMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -15,7 +16,8 @@ import java.util.function.LongSupplier;
  * Stage "relay": the replica's answer to the client, as one JSON body, or as server-sent events relayed as they arrive
  * ({@link SseRelay}); notes the usage and, with {@code usage.storeContent}, the answer. Completes when the client's
  * response is over, with {@code ex.status} and {@code ex.error} set; a stream that breaks after its first event is
- * ended with an SSE error event (status 502 in the record). Fails only if the client left or the answer could not
+ * continued on another replica when it can be ({@link StreamResume}), else ended with an SSE error event (status 502
+ * in the record). Fails only if the client left or the answer could not
  * be read before anything was sent.
  */
 final class RelayAnswer {
@@ -30,8 +32,23 @@ final class RelayAnswer {
   private final int contentMaxChars;
   private final LongSupplier clockNanos;
   private final LongSupplier clockMs;
+  private final RouteAndSend resumer;
+  private final int maxResumes;
+  private final GatewayMeters meters;
 
   RelayAnswer(boolean storeContent, int contentMaxChars, LongSupplier clockNanos, LongSupplier clockMs) {
+    this(storeContent, contentMaxChars, clockNanos, clockMs, null, 0, null);
+  }
+
+  /**
+   * @param resumer sends a broken stream's continuation to another replica (null: streams are never resumed)
+   * @param maxResumes continuations per request at most
+   */
+  RelayAnswer(boolean storeContent, int contentMaxChars, LongSupplier clockNanos, LongSupplier clockMs,
+              RouteAndSend resumer, int maxResumes, GatewayMeters meters) {
+    this.resumer = resumer;
+    this.maxResumes = maxResumes;
+    this.meters = meters;
     this.storeContent = storeContent;
     this.contentMaxChars = contentMaxChars;
     this.clockNanos = clockNanos;
@@ -93,17 +110,33 @@ final class RelayAnswer {
         .putHeader(X_ACCEL_BUFFERING, NO)
         .putHeader(X_REQUEST_ID, ex.requestId)
         .setChunked(true);
+    if (ex.parsed.resumable() && resumer != null) {
+      ex.resume = new StreamResume(ex.op);
+      ex.resume.servedBy(ex.lease.replica().id());
+    }
+    Promise<Void> done = Promise.promise();
+    relayLeg(ex, answer, done);
+    return done.future();
+  }
+
+  /** Relays one leg of a stream (the first answer, or a continuation) until it ends or breaks. */
+  private void relayLeg(ProxyExchange ex, HttpClientResponse answer, Promise<Void> done) {
+    HttpServerResponse out = ex.request.response();
     SseRelay relay = new SseRelay(ex.parsed.clientWantsUsage(), storeContent, buf -> {
       if (!out.closed() && !out.ended()) {
         out.write(buf);
       }
-    });
-    Promise<Void> done = Promise.promise();
+    }, ex.resume);
     ex.onClientGone(() -> {
       noteUsage(ex, relay);
       done.tryFail(IngressFailure.CLIENT_GONE);
     });
+    ex.clientPaused = false;
+    boolean[] over = {false}; // this leg ended or broke: later events of its answer are ignored
     answer.handler(chunk -> {
+      if (over[0]) {
+        return;
+      }
       if (out.closed()) {
         ex.markClientGone(); // noticed before the close handler ran
         return;
@@ -111,15 +144,36 @@ final class RelayAnswer {
       ex.markData(clockNanos.getAsLong());
       relay.feed(chunk);
       if (out.writeQueueFull()) {
+        // back-pressure from the client: the replica is not idle, the client is (see Watchdog)
+        ex.clientPaused = true;
         answer.pause();
-        out.drainHandler(v -> answer.resume());
+        out.drainHandler(v -> {
+          ex.clientPaused = false;
+          ex.lastDataNanos = clockNanos.getAsLong();
+          answer.resume();
+        });
       }
     });
-    answer.exceptionHandler(err -> broken(ex, relay, done, err.getMessage() == null ? err.toString() : err.getMessage()));
+    answer.exceptionHandler(err -> {
+      if (!over[0]) {
+        over[0] = true;
+        broken(ex, relay, done, err.getMessage() == null ? err.toString() : err.getMessage());
+      }
+    });
     answer.endHandler(v -> {
-      relay.flushRemainder();
+      if (over[0]) {
+        return;
+      }
+      over[0] = true;
+      if (ex.resume == null || relay.sawDone()) {
+        relay.flushRemainder(); // a resumed stream drops a torn last event instead: the continuation replaces it
+      }
       if (!relay.sawDone()) {
         broken(ex, relay, done, "the model server ended the stream early");
+        return;
+      }
+      if (ex.resume != null && ex.resume.upstreamError() != null) {
+        broken(ex, relay, done, "the model server sent an error: " + ex.resume.upstreamError());
         return;
       }
       noteUsage(ex, relay);
@@ -130,16 +184,18 @@ final class RelayAnswer {
       ex.error = relay.upstreamError();
       done.tryComplete();
     });
-    return done.future();
   }
 
-  /** A stream that broke after the client got its first byte: end it with an error event, record it as failed. */
+  /**
+   * A stream that broke after the client got its first byte: continued on another replica when it can be (see
+   * {@link StreamResume}), else ended with an error event and recorded as failed.
+   */
   private void broken(ProxyExchange ex, SseRelay relay, Promise<Void> done, String reason) {
     if (done.future().isComplete()) {
       return;
     }
     noteUsage(ex, relay);
-    if (relay.sawDone()) {
+    if (relay.sawDone() && (ex.resume == null || ex.resume.upstreamError() == null)) {
       // everything reached the client already; only the upstream connection's end went wrong
       ex.status = 200;
       ex.error = relay.upstreamError();
@@ -162,30 +218,90 @@ final class RelayAnswer {
       done.tryComplete();
       return;
     }
-    if (!out.ended()) {
-      IngressFailure f = new IngressFailure(502, "upstream_error", "stream_interrupted", null,
-          "The model server stopped the stream before it was complete.", 0, false, reason);
-      out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
-    }
-    ex.lease.failed(clockMs.getAsLong(), false, "stream interrupted: " + reason);
-    ex.status = 502;
-    ex.error = "stream interrupted: " + reason;
-    done.tryComplete();
+    String why = ex.timedOut != null ? ex.timedOut : reason;
+    if (ex.timedOut == null) {
+      ex.lease.failed(clockMs.getAsLong(), false, "stream interrupted: " + why);
+    } // a timeout is no verdict on the replica: the lease's release is neutral
     if (ex.upstream != null) {
       ex.upstream.reset();
     }
+    StreamResume resume = ex.resume;
+    if (resume != null && resume.finished()) {
+      // the finish reason reached the client: only the end of the stream is missing
+      if (!out.ended()) {
+        out.end(Buffer.buffer("data: [DONE]\n\n"));
+      }
+      ex.status = 200;
+      ex.error = "stream ended after its finish reason: " + why;
+      done.tryComplete();
+      return;
+    }
+    Buffer continuation = null;
+    String whyNot = resume == null ? "not resumable" : Watchdog.TOTAL_TIME_EXCEEDED.equals(ex.timedOut)
+        ? "its time is spent" : resume.whyNot(maxResumes);
+    if (whyNot == null) {
+      continuation = resume.continuation(ex.parsed.upstreamBody());
+      whyNot = continuation == null ? "its token budget is spent" : null;
+    }
+    if (whyNot != null) {
+      interrupted(ex, done, why);
+      return;
+    }
+    resume.nextLeg();
+    meters.resumed(ex.model);
+    ex.lease.release();
+    resumer.resend(ex, continuation, resume.replicaIds()).onComplete(ar -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      if (ar.failed() || ex.answer.statusCode() != 200) {
+        String cause = ar.failed() ? OpenAiErrors.classify(ar.cause()).detail()
+            : "the continuation was answered with HTTP " + ex.answer.statusCode();
+        if (ar.succeeded()) {
+          ex.answer.body(); // drained, so the connection can be reused
+        }
+        if (ex.clientGone()) {
+          done.tryFail(IngressFailure.CLIENT_GONE);
+          return;
+        }
+        interrupted(ex, done, why + "; not resumed: " + cause);
+        return;
+      }
+      resume.servedBy(ex.lease.replica().id());
+      relayLeg(ex, ex.answer, done);
+    });
   }
 
-  /** Usage of a stream: vLLM's usage chunk if it came, else an estimate from the events relayed so far. */
+  /** Ends a stream that cannot go on with an error event; the record says it failed. */
+  private void interrupted(ProxyExchange ex, Promise<Void> done, String why) {
+    HttpServerResponse out = ex.request.response();
+    if (!out.ended() && !out.closed()) {
+      IngressFailure f = new IngressFailure(502, "upstream_error", "stream_interrupted", null,
+          "The model server stopped the stream before it was complete.", 0, false, why);
+      out.end(Buffer.buffer("data: ").appendBuffer(OpenAiErrors.body(f)).appendString("\n\n"));
+    }
+    ex.status = 502;
+    ex.error = "stream interrupted: " + why;
+    done.tryComplete();
+  }
+
+  /**
+   * Usage of a stream: vLLM's usage chunk if it came (covering every leg of a resumed stream), else an estimate from
+   * the events relayed so far.
+   */
   private void noteUsage(ProxyExchange ex, SseRelay relay) {
     if (relay.usage() != null) {
-      ex.usage(relay.usage());
+      ex.usage(ex.resume != null ? ex.resume.combinedUsage(relay.usage()) : relay.usage());
+    } else if (ex.resume != null) {
+      ex.completionTokens = ex.resume.tokens();
+      ex.totalTokens = ex.promptTokens + ex.completionTokens;
     } else {
       ex.completionTokens = Math.max(0, relay.choiceEvents() - 1); // the first event only carries the role
       ex.totalTokens = ex.promptTokens + ex.completionTokens;
     }
     if (storeContent) {
-      ex.output = ParseRequest.truncate(relay.content(), contentMaxChars);
+      String text = ex.resume != null && ex.resume.resumes() > 0 ? ex.resume.text() : relay.content();
+      ex.output = ParseRequest.truncate(text, contentMaxChars);
     }
   }
 

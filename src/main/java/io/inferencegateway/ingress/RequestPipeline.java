@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  *   <li>{@link ParseRequest}: the toolkit's rules, a model the key may use, what goes upstream;</li>
  *   <li>{@link Admit}: the key's per-minute limits, then fair admission (a wait while the model is saturated);</li>
  *   <li>{@link RouteAndSend}: a replica leased from the router, the request sent, fail-over to another replica;</li>
- *   <li>{@link RelayAnswer}: the answer to the client, JSON or server-sent events as they arrive;</li>
+ *   <li>{@link RelayAnswer}: the answer to the client, JSON or server-sent events as they arrive, a broken stream
+ *   resumed on another replica;</li>
  *   <li>{@link Finish}: timers stopped, lease released, usage recorded.</li>
  * </ol>
  */
@@ -66,15 +67,16 @@ final class RequestPipeline {
     this.clockNanos = clockNanos;
     GatewayConfig.Upstream upstream = config.upstream();
     this.watchdog = new Watchdog(upstream.totalTimeoutMs(), upstream.firstByteTimeoutMs(), upstream.idleTimeoutMs(),
-        clockNanos);
+        upstream.firstBytePerTokenMs(), config.limits().reserveTokens(), clockNanos);
     this.authenticate = new Authenticate(services.keyCache());
     this.readBody = new ReadBody(config.http().maxBodyBytes(), limits, guard);
     this.parse = new ParseRequest(services.registry(), config.router().affinityPrefixChars(),
-        config.usage().storeContent(), config.usage().contentMaxChars());
-    this.admit = new Admit(limiter, services.admission());
+        config.usage().storeContent(), config.usage().contentMaxChars(), config.router().resume());
+    this.admit = new Admit(limiter, services.admission(), config.limits().reserveTokens());
     this.routeAndSend = new RouteAndSend(services.router(), new HttpUpstream(client, upstream, watchdog, clockNanos),
-        config.router().maxAttempts(), services.meters(), clockMs);
-    this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs);
+        config.router().maxAttempts(), services.meters(), clockMs, services.registry()::model);
+    this.relay = new RelayAnswer(config.usage().storeContent(), config.usage().contentMaxChars(), clockNanos, clockMs,
+        routeAndSend, config.router().maxResumes(), services.meters());
     this.finish = new Finish(watchdog, limiter, usage::add, services.meters(), clockNanos,
         (delayMs, action) -> vertx.setTimer(delayMs, id -> action.run())).withLimits(limits);
   }

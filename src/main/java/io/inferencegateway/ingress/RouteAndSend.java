@@ -8,17 +8,21 @@ import io.inferencegateway.routing.ReplicaRouter;
 import io.inferencegateway.routing.ReplicaState;
 import io.inferencegateway.routing.RouteHints;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
  * Stage "route and send": leases a replica from the router and sends the request; when the attempt fails before
- * anything reached the client (connect error, connection closed before an answer, a 503, no first byte in time),
- * judges that replica and tries another, up to {@code router.maxAttempts} replicas in all. Ends with the answer's
- * head in {@code ex.answer} and the lease of the replica that gave it in {@code ex.lease}.
+ * anything reached the client (connect error, connection closed before the answer was read, a 503), judges that
+ * replica and tries another, up to {@code router.maxAttempts} replicas in all. A replica that accepted the request
+ * and then was too late (the {@link Watchdog}'s timeouts) is neither judged nor replaced: the client gets a 504. No
+ * upstream fault becomes a 500. Ends with the answer's head in {@code ex.answer} and the lease of the replica that
+ * gave it in {@code ex.lease}. {@link #resend} does the same for a stream's continuation (see {@link StreamResume}).
  */
 final class RouteAndSend {
 
@@ -34,8 +38,16 @@ final class RouteAndSend {
   private final int maxAttempts;
   private final GatewayMeters meters;
   private final LongSupplier clockMs;
+  private final Function<String, ModelRoute> currentRoute;
 
   RouteAndSend(ReplicaRouter router, Upstream upstream, int maxAttempts, GatewayMeters meters, LongSupplier clockMs) {
+    this(router, upstream, maxAttempts, meters, clockMs, name -> null);
+  }
+
+  /** @param currentRoute the model's replicas now, by name (a continuation may go to a replica added since) */
+  RouteAndSend(ReplicaRouter router, Upstream upstream, int maxAttempts, GatewayMeters meters, LongSupplier clockMs,
+               Function<String, ModelRoute> currentRoute) {
+    this.currentRoute = currentRoute;
     this.router = router;
     this.upstream = upstream;
     this.maxAttempts = Math.max(1, maxAttempts);
@@ -44,14 +56,30 @@ final class RouteAndSend {
   }
 
   Future<Void> apply(ProxyExchange ex) {
-    return attempt(ex, ex.parsed.hints(), null);
+    return attempt(ex, ex.parsed.route(), ex.parsed.hints(), null);
   }
 
-  private Future<Void> attempt(ProxyExchange ex, RouteHints hints, IngressFailure previous) {
+  /**
+   * Sends a broken stream's continuation to another replica of the model (never one that broke this stream), with
+   * the same fail-over as the first request; the current lease must have been released.
+   */
+  Future<Void> resend(ProxyExchange ex, Buffer body, Iterable<Long> exclude) {
+    ex.continuationBody = body;
+    ex.answer = null;
+    ex.answerBody = null;
+    ex.attempts = 0;
+    RouteHints hints = ex.parsed.hints();
+    for (Long id : exclude) {
+      hints = hints.excluding(id);
+    }
+    ModelRoute now = currentRoute.apply(ex.parsed.route().name());
+    return attempt(ex, now != null ? now : ex.parsed.route(), hints, null);
+  }
+
+  private Future<Void> attempt(ProxyExchange ex, ModelRoute route, RouteHints hints, IngressFailure previous) {
     if (ex.clientGone()) {
       return Future.failedFuture(IngressFailure.CLIENT_GONE);
     }
-    ModelRoute route = ex.parsed.route();
     Choice choice = router.choose(route, hints);
     if (choice.lease() == null) {
       return Future.failedFuture(previous != null ? previous : choice.allBusy()
@@ -74,10 +102,18 @@ final class RouteAndSend {
         lease.succeeded(); // it answered (a 4xx is the request's fault, not the replica's)
         return Future.succeededFuture();
       }
-      IngressFailure failure = OpenAiErrors.classify(ar.cause());
-      if (ex.clientGone() || ex.shuttingDown) {
-        return Future.failedFuture(failure); // no verdict on the replica: the lease's release is neutral
+      if (ex.clientGone()) {
+        return Future.failedFuture(IngressFailure.CLIENT_GONE); // no verdict on the replica: the release is neutral
       }
+      if (ex.shuttingDown) {
+        return Future.failedFuture(OpenAiErrors.classify(ar.cause())); // the gateway's own shutdown: no verdict either
+      }
+      if (ex.timedOut != null) {
+        // the replica took the request and is working on it, or hangs: either way not a reason to open its breaker
+        // or to start the same long generation on another GPU
+        return Future.failedFuture(IngressFailure.acceptedTimeout(ex.timedOut));
+      }
+      IngressFailure failure = classify(ar.cause());
       boolean severe = "upstream_unreachable".equals(failure.code()) || "upstream_timeout".equals(failure.code());
       lease.failed(clockMs.getAsLong(), severe, failure.detail());
       if (!failure.retryable() || ex.attempts >= maxAttempts) {
@@ -86,7 +122,20 @@ final class RouteAndSend {
       lease.retriedElsewhere();
       lease.release();
       meters.failover(route.name());
-      return attempt(ex, hints.excluding(lease.replica().id()), failure);
+      return attempt(ex, route, hints.excluding(lease.replica().id()), failure);
     });
+  }
+
+  /** An upstream failure as the client should see it: never a 500, whatever the exception. */
+  static IngressFailure classify(Throwable err) {
+    if (err instanceof IngressFailure f) {
+      return f;
+    }
+    IngressFailure f = OpenAiErrors.classifyQuietly(err);
+    if (f != null) {
+      return f;
+    }
+    String detail = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
+    return IngressFailure.upstreamBroken(detail);
   }
 }

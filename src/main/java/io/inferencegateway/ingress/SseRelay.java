@@ -26,6 +26,7 @@ public final class SseRelay {
   private final boolean forwardUsageChunk;
   private final boolean captureContent;
   private final Consumer<Buffer> sink;
+  private final EventTap tap;
 
   private Buffer pending;
   private boolean sawDone;
@@ -40,9 +41,24 @@ public final class SseRelay {
    * @param sink where relayed bytes go (the client response); called at most once per {@link #feed}
    */
   public SseRelay(boolean forwardUsageChunk, boolean captureContent, Consumer<Buffer> sink) {
+    this(forwardUsageChunk, captureContent, sink, null);
+  }
+
+  /** @param tap sees every event that is forwarded, and may replace or drop it (null: none) */
+  public SseRelay(boolean forwardUsageChunk, boolean captureContent, Consumer<Buffer> sink, EventTap tap) {
     this.forwardUsageChunk = forwardUsageChunk;
     this.captureContent = captureContent;
     this.sink = sink;
+    this.tap = tap;
+  }
+
+  /** Looks at each complete event about to be forwarded (see {@link StreamResume}). */
+  public interface EventTap {
+    /**
+     * @param data holds the event at {@code [start, end)}, blank line included
+     * @return null to forward the event as it is, else the bytes to forward instead (empty: nothing)
+     */
+    Buffer event(Buffer data, int start, int end);
   }
 
   /** Takes one network read from upstream and forwards every event it completes. */
@@ -66,11 +82,15 @@ public final class SseRelay {
         break;
       }
       boolean keep = inspect(data, bytes, eventStart, end);
-      if (!keep) {
+      Buffer replaced = keep && tap != null ? tap.event(data, eventStart, end) : null;
+      if (!keep || replaced != null) {
         if (eventStart > runStart) {
           out = append(out, data.slice(runStart, eventStart));
         }
         runStart = end;
+        if (replaced != null && replaced.length() > 0) {
+          out = append(out, replaced);
+        }
       }
       eventStart = end;
       i = end;

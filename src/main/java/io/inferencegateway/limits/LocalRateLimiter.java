@@ -43,7 +43,7 @@ public final class LocalRateLimiter implements RateLimiter {
 
   @Override
   public void chargeTokens(long keyId, int tpm, int used) {
-    if (tpm <= 0 || used <= 0) {
+    if (tpm <= 0 || used == 0) {
       return;
     }
     long now = clock.getAsLong();

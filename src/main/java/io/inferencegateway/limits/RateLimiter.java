@@ -12,7 +12,10 @@ public interface RateLimiter {
    */
   Future<LimitDecision> acquire(long keyId, int rpm, int tpm);
 
-  /** Charges the tokens a finished request used (called after the answer, off the client's critical path). */
+  /**
+   * Charges tokens to the key: a reservation at admission, then the difference to what the request really used
+   * (negative gives tokens back, never beyond a full bucket). Off the client's critical path.
+   */
   void chargeTokens(long keyId, int tpm, int tokens);
 
   default Future<Void> close() {

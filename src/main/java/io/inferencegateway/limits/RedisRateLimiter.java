@@ -107,8 +107,9 @@ public final class RedisRateLimiter implements RateLimiter {
 
   /** KEYS: tokens bucket. ARGV: the time, tpm, tokens used. */
   static final String CHARGE = BUCKETS + """
-      local val = level(KEYS[1], tonumber(ARGV[2]))
-      redis.call('HSET', KEYS[1], 'v', tostring(val - tonumber(ARGV[3])), 'ts', now)
+      local cap = tonumber(ARGV[2])
+      local val = math.min(cap, level(KEYS[1], cap) - tonumber(ARGV[3]))
+      redis.call('HSET', KEYS[1], 'v', tostring(val), 'ts', now)
       redis.call('PEXPIRE', KEYS[1], 120000)
       return 1
       """;
@@ -287,7 +288,7 @@ public final class RedisRateLimiter implements RateLimiter {
 
   @Override
   public void chargeTokens(long keyId, int tpm, int tokens) {
-    if (tpm <= 0 || tokens <= 0) {
+    if (tpm <= 0 || tokens == 0) {
       return;
     }
     pendingCharges.compute(keyId, (k, v) -> {

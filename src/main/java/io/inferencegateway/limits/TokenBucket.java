@@ -30,9 +30,10 @@ public final class TokenBucket {
     return (long) Math.ceil((needed - level) * 60_000d / capacity);
   }
 
+  /** Takes {@code amount} (may go below zero); a negative amount gives back, up to a full bucket. */
   public synchronized void charge(double capacity, double amount, long nowMs) {
     refill(capacity, nowMs);
-    level -= amount;
+    level = Math.min(capacity, level - amount);
   }
 
   private void refill(double capacity, long nowMs) {

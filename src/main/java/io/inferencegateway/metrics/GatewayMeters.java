@@ -35,6 +35,7 @@ public final class GatewayMeters {
       io.vertx.core.json.JsonObject::new;
   private final ConcurrentHashMap<String, Counter> affinityHits = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> affinityMisses = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> resumes = new ConcurrentHashMap<>();
 
   public GatewayMeters(MeterRegistry registry) {
     this.registry = registry;
@@ -113,6 +114,13 @@ public final class GatewayMeters {
             hit ? "gateway_router_affinity_hits" : "gateway_router_affinity_misses")
         .description(hit ? "Requests routed to the replica their affinity key went to before, by model"
             : "Requests with an affinity key routed elsewhere (a new key, or its replica was too busy), by model")
+        .tag("model", m).register(registry)).increment();
+  }
+
+  /** Counts one resume: a broken stream continued on another replica. */
+  public void resumed(String model) {
+    resumes.computeIfAbsent(model == null ? "none" : model, m -> Counter.builder("gateway_stream_resumes")
+        .description("Broken streams continued on another replica, by model")
         .tag("model", m).register(registry)).increment();
   }
 

@@ -10,10 +10,20 @@ import io.vertx.core.json.JsonObject;
  * @param endpoint {@code chat/completions}, {@code completions} or {@code embeddings}
  * @param ttftNanos time to the first byte of the answer (streaming: the first event), or -1 if none arrived
  * @param status the HTTP status the client saw; 499 when the client went away first
+ * @param resumes how many times a broken stream was continued on another replica (0 for most requests)
+ * @param replicas the replicas that served a resumed stream's legs, in order, comma-separated; null when not resumed
  */
 public record UsageRecord(String requestId, Long apiKeyId, String model, Long replicaId, String endpoint, boolean stream,
                           long startedAtMs, long durationNanos, long ttftNanos, int promptTokens, int completionTokens,
-                          int totalTokens, int status, String error, String input, String output) {
+                          int totalTokens, int status, String error, String input, String output, int resumes,
+                          String replicas) {
+
+  public UsageRecord(String requestId, Long apiKeyId, String model, Long replicaId, String endpoint, boolean stream,
+                     long startedAtMs, long durationNanos, long ttftNanos, int promptTokens, int completionTokens,
+                     int totalTokens, int status, String error, String input, String output) {
+    this(requestId, apiKeyId, model, replicaId, endpoint, stream, startedAtMs, durationNanos, ttftNanos, promptTokens,
+        completionTokens, totalTokens, status, error, input, output, 0, null);
+  }
 
   public boolean failed() {
     return status >= 400;
@@ -25,7 +35,8 @@ public record UsageRecord(String requestId, Long apiKeyId, String model, Long re
         .put("endpoint", endpoint).put("stream", stream).put("started_at_ms", startedAtMs)
         .put("duration_ns", durationNanos).put("ttft_ns", ttftNanos).put("prompt_tokens", promptTokens)
         .put("completion_tokens", completionTokens).put("total_tokens", totalTokens).put("status", status)
-        .put("error", error).put("input", input).put("output", output);
+        .put("error", error).put("input", input).put("output", output).put("resumes", resumes)
+        .put("replicas", replicas);
   }
 
   public static UsageRecord fromJson(JsonObject j) {
@@ -33,6 +44,7 @@ public record UsageRecord(String requestId, Long apiKeyId, String model, Long re
         j.getLong("replica_id"), j.getString("endpoint"), j.getBoolean("stream", false), j.getLong("started_at_ms"),
         j.getLong("duration_ns"), j.getLong("ttft_ns", -1L), j.getInteger("prompt_tokens", 0),
         j.getInteger("completion_tokens", 0), j.getInteger("total_tokens", 0), j.getInteger("status"),
-        j.getString("error"), j.getString("input"), j.getString("output"));
+        j.getString("error"), j.getString("input"), j.getString("output"), j.getInteger("resumes", 0),
+        j.getString("replicas"));
   }
 }

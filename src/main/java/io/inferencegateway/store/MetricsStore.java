@@ -14,9 +14,9 @@ public final class MetricsStore {
 
   private static final String INSERT = "INSERT IGNORE INTO metrics (request_id, api_key_id, model, replica_id, endpoint,"
       + " stream, created, started_at, duration, time_to_first_token, prompt_tokens, completion_tokens, total_tokens,"
-      + " status, error, input, choices) VALUES ";
-  private static final String ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  private static final int COLUMNS = 17;
+      + " status, error, input, choices, resumes, replicas) VALUES ";
+  private static final String ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  private static final int COLUMNS = 19;
 
   private final Database db;
 
@@ -70,7 +70,9 @@ public final class MetricsStore {
           .append(", ").append(r.status()).append(", ");
       SqlLiterals.string(sql, r.error()).append(", ");
       SqlLiterals.string(sql, r.input()).append(", ");
-      SqlLiterals.string(sql, r.output()).append(')');
+      SqlLiterals.string(sql, r.output()).append(", ");
+      sql.append(r.resumes()).append(", ");
+      SqlLiterals.string(sql, r.replicas()).append(')');
     }
     statements.add(sql.toString());
     Future<Void> chain = Future.succeededFuture();
@@ -127,6 +129,8 @@ public final class MetricsStore {
       values[i++] = r.error();
       values[i++] = r.input();
       values[i++] = r.output();
+      values[i++] = r.resumes();
+      values[i++] = r.replicas();
     }
     return conn.preparedQuery(sql.toString()).execute(Tuple.from(values)).mapEmpty();
   }
@@ -192,6 +196,45 @@ public final class MetricsStore {
             number(r.getValue("prompt_tokens")).longValue(), number(r.getValue("completion_tokens")).longValue(),
             number(r.getValue("duration_sum")).doubleValue(), number(r.getValue("duration_max")).doubleValue(),
             number(r.getValue("latency_p50")).doubleValue(), number(r.getValue("latency_p95")).doubleValue()));
+      }
+      return out;
+    });
+  }
+
+  /** Per model in {@code [from, to)}: streams, streams resumed on another replica, and resumes in all. */
+  public record ResumeTotals(String model, long streams, long resumedStreams, long resumes, long failedStreams) {}
+
+  public Future<List<ResumeTotals>> resumeTotals(long from, long to) {
+    String sql = "SELECT model, COUNT(*) AS streams,"
+        + " SUM(CASE WHEN resumes > 0 THEN 1 ELSE 0 END) AS resumed, SUM(COALESCE(resumes, 0)) AS resumes,"
+        + " SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS failed"
+        + " FROM metrics WHERE created >= ? AND created < ? AND stream = TRUE GROUP BY model ORDER BY model";
+    return db.pool().preparedQuery(sql).execute(Tuple.of(from, to)).map(rows -> {
+      List<ResumeTotals> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        out.add(new ResumeTotals(r.getString("model"), number(r.getValue("streams")).longValue(),
+            number(r.getValue("resumed")).longValue(), number(r.getValue("resumes")).longValue(),
+            number(r.getValue("failed")).longValue()));
+      }
+      return out;
+    });
+  }
+
+  /** A request whose stream was resumed. */
+  public record ResumedRequest(String requestId, String model, long startedAt, int resumes, String replicas,
+                               int status, int completionTokens) {}
+
+  /** The latest resumed requests in {@code [from, to)}, newest first. */
+  public Future<List<ResumedRequest>> resumedRequests(long from, long to, int limit) {
+    String sql = "SELECT request_id, model, created, resumes, replicas, status, completion_tokens FROM metrics"
+        + " WHERE created >= ? AND created < ? AND resumes > 0 ORDER BY created DESC, id DESC LIMIT " + limit;
+    return db.pool().preparedQuery(sql).execute(Tuple.of(from, to)).map(rows -> {
+      List<ResumedRequest> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        out.add(new ResumedRequest(r.getString("request_id"), r.getString("model"),
+            number(r.getValue("created")).longValue(), number(r.getValue("resumes")).intValue(),
+            r.getString("replicas"), number(r.getValue("status")).intValue(),
+            number(r.getValue("completion_tokens")).intValue()));
       }
       return out;
     });

@@ -33,7 +33,8 @@ public final class Migrations {
       "V1__toolkit_tables.sql",
       "V2__backups_and_usage_rollups.sql",
       "V3__key_admission_settings.sql",
-      "V4__replica_keys_and_sessions.sql");
+      "V4__replica_keys_and_sessions.sql",
+      "V5__stream_resumes.sql");
 
   private Migrations() {}
 

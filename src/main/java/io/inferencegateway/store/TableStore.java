@@ -65,7 +65,7 @@ public final class TableStore {
         Column.plain("created"), Column.plain("started_at"), Column.plain("duration"),
         Column.plain("time_to_first_token"), Column.plain("prompt_tokens"), Column.plain("completion_tokens"),
         Column.plain("total_tokens"), Column.plain("status"), Column.plain("error"), Column.plain("input"),
-        Column.plain("choices")));
+        Column.plain("choices"), Column.plain("resumes"), Column.plain("replicas")));
     return java.util.Collections.unmodifiableMap(t);
   }
 

@@ -59,4 +59,38 @@ class AdmitTest {
     assertThat(f.status()).isEqualTo(503);
     assertThat(f.code()).isEqualTo("rate_limiter_unavailable");
   }
+
+  @Test
+  void maxTokensAreReservedAtAdmissionAndSettledWithTheRealUsage() {
+    Admit reserving = new Admit(limiter, 300);
+    ProxyExchange first = request(100, 1000);
+    first.parsed = new ParsedRequest(null, false, false, null, null, null, 600, false);
+    assertThat(reserving.apply(first).succeeded()).isTrue();
+    assertThat(first.reservedTokens).isEqualTo(600);
+    ProxyExchange second = request(100, 1000);
+    second.parsed = new ParsedRequest(null, false, false, null, null, null, -1, false);
+    assertThat(reserving.apply(second).succeeded()).as("400 tokens left").isTrue();
+    assertThat(second.reservedTokens).as("no max_tokens: the configured estimate").isEqualTo(300);
+    ProxyExchange third = request(100, 1000);
+    third.parsed = second.parsed;
+    assertThat(reserving.apply(third).succeeded()).as("100 tokens left").isTrue();
+    ProxyExchange fourth = request(100, 1000);
+    fourth.parsed = second.parsed;
+    IngressFailure refused = (IngressFailure) reserving.apply(fourth).cause();
+    assertThat(refused.getMessage()).as("three requests in flight hold the whole minute").contains("tokens per minute");
+    // they end having used 10 tokens each: the rest of the reservations goes back (what Finish does)
+    limiter.chargeTokens(7, 1000, 10 - 600);
+    limiter.chargeTokens(7, 1000, 10 - 300);
+    limiter.chargeTokens(7, 1000, 10 - 300);
+    assertThat(reserving.apply(fourth).succeeded()).isTrue();
+  }
+
+  @Test
+  void keysWithoutATokenLimitReserveNothing() {
+    Admit reserving = new Admit(limiter, 300);
+    ProxyExchange ex = request(100, null);
+    ex.parsed = new ParsedRequest(null, false, false, null, null, null, 600, false);
+    assertThat(reserving.apply(ex).succeeded()).isTrue();
+    assertThat(ex.reservedTokens).isZero();
+  }
 }

@@ -111,4 +111,50 @@ class RouteAndSendTest {
     assertThat(f.status()).isEqualTo(503);
     assertThat(f.code()).isEqualTo("no_healthy_replica");
   }
+
+  @Test
+  void aReplicaThatAcceptedTheRequestAndTimedOutIsNeitherJudgedNorReplaced() {
+    ProxyExchange ex = request();
+    var result = stage(r -> {
+      ex.timedOut = "no answer from the model server within 3000 ms"; // what the watchdog notes before its reset
+      return Future.failedFuture(new java.util.concurrent.TimeoutException(ex.timedOut));
+    }, 3).apply(ex);
+    IngressFailure f = (IngressFailure) result.cause();
+    assertThat(f.status()).isEqualTo(504);
+    assertThat(f.code()).isEqualTo("upstream_timeout");
+    assertThat(f.getMessage()).contains("within 3000 ms");
+    assertThat(tried).as("not started again on another GPU").hasSize(1);
+    ReplicaState replica = ex.lease.replica();
+    assertThat(replica.failures()).isZero();
+    ex.lease.release();
+    assertThat(replica.breaker().state()).isEqualTo(io.inferencegateway.routing.CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void anUpstreamFailureOfNoKnownKindIsA502AndTriedElsewhereNeverA500() {
+    ProxyExchange ex = request();
+    var result = stage(r -> tried.size() < 2 ? Future.failedFuture(new IllegalStateException("odd"))
+        : Future.succeededFuture(null), 3).apply(ex);
+    assertThat(result.succeeded()).isTrue();
+    assertThat(tried).hasSize(2);
+    IngressFailure f = (IngressFailure) stage(r -> Future.failedFuture(new IllegalStateException("odd")), 1)
+        .apply(request()).cause();
+    assertThat(f.status()).isEqualTo(502);
+  }
+
+  @Test
+  void aContinuationAvoidsTheReplicasThatBrokeTheStream() {
+    ProxyExchange ex = request();
+    RouteAndSend stage = stage(r -> Future.succeededFuture(null), 3);
+    assertThat(stage.apply(ex).succeeded()).isTrue();
+    long first = ex.lease.replica().id();
+    ex.lease.release();
+    io.vertx.core.buffer.Buffer body = io.vertx.core.buffer.Buffer.buffer("{\"continued\":true}");
+    assertThat(stage.resend(ex, body, List.of(first)).succeeded()).isTrue();
+    assertThat(ex.lease.replica().id()).isNotEqualTo(first);
+    assertThat(ex.upstreamBody()).isSameAs(body);
+    ex.lease.release();
+    assertThat(stage.resend(ex, body, route.replicas().stream().map(ReplicaState::id).toList()).cause())
+        .as("no replica left").isInstanceOf(IngressFailure.class);
+  }
 }

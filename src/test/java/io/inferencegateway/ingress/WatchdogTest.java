@@ -82,4 +82,45 @@ class WatchdogTest {
     assertThat(watchdog.watching()).isZero();
     assertThat(s.reset().get()).isNull();
   }
+
+  @Test
+  void aWholeAnswerGetsTimeForItsTokensAndTheTimeoutIsNoted() {
+    Watchdog scaled = new Watchdog(100_000, 3_000, 2_000, 10, 500, now::get);
+    AtomicReference<Throwable> reset = new AtomicReference<>();
+    ProxyExchange ex = new ProxyExchange(null, Operation.CHAT, 0);
+    now.set(0);
+    ex.parsed = new ParsedRequest(null, false, false, null, null, null, 2_000, false);
+    ex.upstream = Fake.of(HttpClientRequest.class).on("reset", args -> {
+      reset.set((Throwable) args[1]);
+      return null;
+    }).get();
+    scaled.watch(ex);
+    assertThat(scaled.firstByteTimeoutNanos(ex)).as("3 s + 2000 tokens x 10 ms").isEqualTo(23_000 * MS);
+    now.set(23_000 * MS);
+    assertThat(scaled.sweep()).isZero();
+    now.set(23_001 * MS);
+    assertThat(scaled.sweep()).isEqualTo(1);
+    assertThat(ex.timedOut).isEqualTo("no answer from the model server within 23000 ms");
+    scaled.watch(ex);
+    assertThat(ex.timedOut).as("cleared for the next attempt").isNull();
+
+    ex.parsed = new ParsedRequest(null, false, false, null, null, null, -1, false);
+    assertThat(scaled.firstByteTimeoutNanos(ex)).as("no max_tokens: the estimate").isEqualTo(8_000 * MS);
+    ex.parsed = new ParsedRequest(null, false, false, null, null, null, 50_000_000, false);
+    assertThat(scaled.firstByteTimeoutNanos(ex)).as("at most the total time").isEqualTo(100_000 * MS);
+    ex.parsed = new ParsedRequest(null, true, false, null, null, null, 2_000, false);
+    assertThat(scaled.firstByteTimeoutNanos(ex)).as("a stream's first event comes early").isEqualTo(3_000 * MS);
+  }
+
+  @Test
+  void aClientThatStopsReadingDoesNotMakeTheReplicaIdle() {
+    Sent s = sent(0);
+    s.ex().markData(1_000 * MS);
+    s.ex().clientPaused = true; // the relay paused the answer: the client's connection is full
+    now.set(9_000 * MS);
+    assertThat(watchdog.sweep()).isZero();
+    now.set(10_001 * MS);
+    assertThat(watchdog.sweep()).as("the total time still counts").isEqualTo(1);
+    assertThat(s.reset().get()).hasMessage("total request time exceeded");
+  }
 }

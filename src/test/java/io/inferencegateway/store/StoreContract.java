@@ -334,6 +334,30 @@ abstract class StoreContract {
             (t0 + 130) / 60 + ":a:0.2");
   }
 
+  @Test
+  void resumedStreamsAreStoredAndCountedPerModel() {
+    MetricsStore metrics = new MetricsStore(db);
+    long t0 = 1_764_000_000L;
+    UsageRecord resumed = new UsageRecord(UUID.randomUUID().toString(), 7L, "a", 1L, "chat/completions", true,
+        t0 * 1000, 1_000_000L, -1, 5, 100, 105, 200, null, null, null, 2, "3,1,2");
+    List<UsageRecord> batch = List.of(resumed,
+        new UsageRecord(UUID.randomUUID().toString(), 7L, "a", 1L, "chat/completions", true, t0 * 1000 + 1,
+            1_000_000L, -1, 5, 10, 15, 502, "stream interrupted", null, null, 0, null),
+        usage(7L, "a", t0 + 2, 10, 200, 1, 1), // not a stream
+        new UsageRecord(UUID.randomUUID().toString(), 7L, "b", 1L, "completions", true, t0 * 1000 + 3,
+            1_000_000L, -1, 5, 10, 15, 200, null, null, null, 1, "2,3"));
+    metrics.insertBatch(batch).await();
+    var row = db.pool().preparedQuery("SELECT resumes, replicas FROM metrics WHERE request_id = ?")
+        .execute(io.vertx.sqlclient.Tuple.of(resumed.requestId())).await().iterator().next();
+    assertThat(row.getInteger("resumes")).isEqualTo(2);
+    assertThat(row.getString("replicas")).isEqualTo("3,1,2");
+    assertThat(metrics.resumeTotals(t0, t0 + 60).await()).containsExactly(
+        new MetricsStore.ResumeTotals("a", 2, 1, 2, 1), new MetricsStore.ResumeTotals("b", 1, 1, 1, 0));
+    assertThat(metrics.resumedRequests(t0, t0 + 60, 10).await()).extracting(MetricsStore.ResumedRequest::replicas)
+        .containsExactly("2,3", "3,1,2");
+    assertThat(UsageRecord.fromJson(resumed.toJson())).isEqualTo(resumed);
+  }
+
   static UsageRecord usage(Long keyId, String model, long createdSeconds, long durationMs, int status, int prompt,
                            int completion) {
     return new UsageRecord(UUID.randomUUID().toString(), keyId, model, 1L, "chat/completions", false,

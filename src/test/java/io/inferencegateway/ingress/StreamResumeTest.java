@@ -1,0 +1,138 @@
+package io.inferencegateway.ingress;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a broken stream's continuation asks for, and how its events are rewritten into the original stream. */
+class StreamResumeTest {
+
+  static String event(JsonObject data) {
+    return "data: " + data.encode() + "\n\n";
+  }
+
+  static JsonObject chunk(String id, long created, JsonObject delta, String finish) {
+    return new JsonObject().put("id", id).put("object", "chat.completion.chunk").put("created", created)
+        .put("model", "m").put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("delta", delta)
+            .put("finish_reason", finish)));
+  }
+
+  /** Feeds events through a relay with the resume tap; returns what the client got. */
+  static String relay(StreamResume resume, boolean forwardUsage, String... events) {
+    List<Buffer> out = new ArrayList<>();
+    SseRelay relay = new SseRelay(forwardUsage, false, out::add, resume);
+    relay.feed(Buffer.buffer(String.join("", events)));
+    StringBuilder s = new StringBuilder();
+    out.forEach(b -> s.append(b.toString()));
+    return s.toString();
+  }
+
+  @Test
+  void aChatStreamIsContinuedWithTheTextSoFarAndASmallerBudget() {
+    StreamResume resume = new StreamResume(Operation.CHAT);
+    String first = relay(resume, true,
+        event(chunk("chatcmpl-1", 100, new JsonObject().put("role", "assistant").put("content", ""), null)),
+        event(chunk("chatcmpl-1", 100, new JsonObject().put("content", "Once"), null)),
+        event(chunk("chatcmpl-1", 100, new JsonObject().put("content", " upon"), null)));
+    assertThat(first).as("the first leg goes through untouched").contains("\"content\":\" upon\"");
+    assertThat(resume.whyNot(2)).isNull();
+    assertThat(resume.tokens()).isEqualTo(2);
+
+    JsonObject original = new JsonObject().put("model", "m").put("stream", true).put("max_tokens", 10)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
+    JsonObject continuation = new JsonObject(resume.continuation(original.toBuffer()));
+    assertThat(continuation.getInteger("max_tokens")).isEqualTo(8);
+    assertThat(continuation.getBoolean("continue_final_message")).isTrue();
+    assertThat(continuation.getBoolean("add_generation_prompt")).isFalse();
+    assertThat(continuation.getJsonArray("messages").getJsonObject(1))
+        .isEqualTo(new JsonObject().put("role", "assistant").put("content", "Once upon"));
+
+    resume.nextLeg();
+    String second = relay(resume, true,
+        event(chunk("chatcmpl-2", 200, new JsonObject().put("role", "assistant").put("content", ""), null)),
+        event(chunk("chatcmpl-2", 200, new JsonObject().put("content", " a"), null)),
+        event(chunk("chatcmpl-2", 200, new JsonObject().put("content", " time"), "stop")),
+        event(new JsonObject().put("id", "chatcmpl-2").put("created", 200).put("model", "m")
+            .put("choices", new JsonArray()).put("usage", new JsonObject().put("prompt_tokens", 12)
+                .put("completion_tokens", 2).put("total_tokens", 14))),
+        "data: [DONE]\n\n");
+    assertThat(second).doesNotContain("role").doesNotContain("chatcmpl-2").doesNotContain("\"created\":200")
+        .contains("\"content\":\" a\"").endsWith("data: [DONE]\n\n");
+    JsonObject usage = null;
+    for (String e : second.split("\n\n")) {
+      if (e.contains("usage")) {
+        usage = new JsonObject(e.substring(6)).getJsonObject("usage");
+      }
+    }
+    assertThat(usage).as("the original prompt and every leg's completion tokens")
+        .isEqualTo(new JsonObject().put("prompt_tokens", 10).put("completion_tokens", 4).put("total_tokens", 14));
+    assertThat(resume.resumes()).isEqualTo(1);
+    assertThat(resume.finished()).isTrue();
+  }
+
+  @Test
+  void completionsContinueThePromptWithVllmsDefaultBudget() {
+    StreamResume resume = new StreamResume(Operation.COMPLETIONS);
+    relay(resume, false, event(new JsonObject().put("id", "cmpl-1").put("created", 1).put("model", "m")
+        .put("choices", new JsonArray().add(new JsonObject().put("index", 0).put("text", " the")
+            .put("finish_reason", (String) null)))));
+    JsonObject continuation = new JsonObject(resume.continuation(new JsonObject().put("model", "m")
+        .put("prompt", "Say").toBuffer()));
+    assertThat(continuation.getString("prompt")).isEqualTo("Say the");
+    assertThat(continuation.getInteger("max_tokens")).isEqualTo(15);
+  }
+
+  @Test
+  void whatCannotBeResumed() {
+    JsonObject chat = new JsonObject().put("messages", new JsonArray());
+    assertThat(StreamResume.resumable(Operation.CHAT, chat)).isTrue();
+    assertThat(StreamResume.resumable(Operation.CHAT, chat.copy().put("n", 2))).isFalse();
+    assertThat(StreamResume.resumable(Operation.CHAT, chat.copy().put("logprobs", true))).isFalse();
+    assertThat(StreamResume.resumable(Operation.CHAT, chat.copy().put("logprobs", false))).isTrue();
+    assertThat(StreamResume.resumable(Operation.CHAT, chat.copy().put("top_logprobs", 2))).isFalse();
+    assertThat(StreamResume.resumable(Operation.COMPLETIONS, new JsonObject().put("prompt", "x").put("echo", true)))
+        .isFalse();
+    assertThat(StreamResume.resumable(Operation.COMPLETIONS, new JsonObject().put("prompt", "x").put("best_of", 3)))
+        .isFalse();
+    assertThat(StreamResume.resumable(Operation.COMPLETIONS, new JsonObject().put("prompt", new JsonArray())))
+        .isFalse();
+    assertThat(StreamResume.resumable(Operation.EMBEDDINGS, new JsonObject().put("input", "x"))).isFalse();
+
+    StreamResume tools = new StreamResume(Operation.CHAT);
+    relay(tools, false, event(chunk("c", 1, new JsonObject().put("tool_calls", new JsonArray()
+        .add(new JsonObject().put("index", 0))), null)));
+    assertThat(tools.whyNot(2)).isEqualTo("tool calls relayed");
+
+    StreamResume spent = new StreamResume(Operation.CHAT);
+    relay(spent, false, event(chunk("c", 1, new JsonObject().put("content", "a"), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "b"), null)));
+    assertThat(spent.continuation(new JsonObject().put("max_tokens", 2).put("messages", new JsonArray()).toBuffer()))
+        .as("the budget is spent").isNull();
+
+    StreamResume twice = new StreamResume(Operation.CHAT);
+    twice.nextLeg();
+    assertThat(twice.whyNot(2)).as("one resume so far").isNull();
+    twice.nextLeg();
+    assertThat(twice.whyNot(2)).isEqualTo("resumed 2 times already");
+  }
+
+  @Test
+  void anErrorEventInTheMiddleIsHeldBackForTheContinuation() {
+    StreamResume resume = new StreamResume(Operation.CHAT);
+    String got = relay(resume, false,
+        event(chunk("c", 1, new JsonObject().put("role", "assistant").put("content", ""), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "Hi"), null)),
+        event(new JsonObject().put("error", new JsonObject().put("message", "engine dead").put("code", 500))),
+        "data: [DONE]\n\n");
+    assertThat(got).contains("Hi").doesNotContain("engine dead").doesNotContain("[DONE]");
+    assertThat(resume.upstreamError()).isEqualTo("engine dead");
+    resume.nextLeg();
+    assertThat(resume.upstreamError()).isNull();
+  }
+}
