@@ -105,12 +105,17 @@ export async function render(root) {
     const tokens = hist.reduce((a, s) => a + (s.prompt_tokens || 0) + (s.completion_tokens || 0), 0);
     const lastLatency = [...hist].reverse().find((s) => s.latency_ms_p50 !== null && s.latency_ms_p50 !== undefined);
     const window = hist.length ? `in the last ${hist.length} s` : 'waiting for data';
+    // several instances (cluster mode): the newest second may not have every instance's summary yet, so the
+    // per-second figures add up each live instance's latest summary instead
+    const latest = Object.values(liveByInstance()).map((i) => i.last).filter((s) => last && s.ts >= last.ts - 3000);
+    const now = latest.length > 1 ? { requests: latest.reduce((a, s) => a + (s.requests || 0), 0),
+      in_flight: latest.reduce((a, s) => a + (s.in_flight || 0), 0) } : last;
     liveTiles.replaceChildren(
-      tile('Requests/s', last ? fmtNum(last.requests) : '—', 'last second', 'live-rps'),
+      tile('Requests/s', now ? fmtNum(now.requests) : '—', 'last second', 'live-rps'),
       tile('Requests', fmtNum(total), window, 'live-total-requests'),
       tile('Errors', fmtNum(errors), window, 'live-errors'),
       tile('Tokens', fmtNum(tokens), window, 'live-tokens'),
-      tile('In flight', last ? fmtNum(last.in_flight) : '—', 'now', 'live-in-flight'),
+      tile('In flight', now ? fmtNum(now.in_flight) : '—', 'now', 'live-in-flight'),
       tile('Latency p50 / p95', lastLatency ? `${fmtMs(lastLatency.latency_ms_p50)}` : '—',
         lastLatency ? `p95 ${fmtMs(lastLatency.latency_ms_p95)}` : 'no requests yet', 'live-latency'),
       admissionTile(last));
