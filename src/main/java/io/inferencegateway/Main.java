@@ -109,65 +109,65 @@ public final class Main {
       }
     }
     GatewayConfig config = ConfigLoader.load(configFile, System.getenv());
+    // before starting: a SIGTERM during the start stops the gateway gracefully once it is up
+    java.util.concurrent.CountDownLatch signalled = stopSignals(config.http().drainSeconds());
     try {
+      GatewayApp app;
       if (demo) {
-        Demo.start(config, simulatorPort).await();
+        app = Demo.start(config, simulatorPort).await();
       } else {
-        GatewayApp app = GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE, ControlPlane.mounter(config))
-            .await();
+        app = GatewayApp.start(config, GatewayApp.AdminKeyPolicy.GENERATE_ONCE, ControlPlane.mounter(config)).await();
         Banner.printRun(app);
-        return runUntilStopped(app, config.http().drainSeconds());
       }
+      return runUntilStopped(app, config.http().drainSeconds(), signalled);
     } catch (Exception e) {
       System.err.println("The gateway could not start: " + (e.getMessage() == null ? e : e.getMessage()));
       return 1;
     }
-    return waitForever();
   }
 
   /**
-   * Serves until SIGTERM or SIGINT, then stops gracefully (see {@link GatewayApp#close}) and returns 0. Without a
-   * handler of its own, the JVM would answer SIGTERM by running the shutdown hooks and exiting with 143; the hook stays
-   * for other ways out (System.exit elsewhere).
+   * Handles SIGTERM and SIGINT itself: without a handler, the JVM would answer SIGTERM by running the shutdown hooks
+   * and exiting with 143. The latch opens on the first signal.
    */
-  private static int runUntilStopped(GatewayApp app, int drainSeconds) {
-    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+  private static java.util.concurrent.CountDownLatch stopSignals(int drainSeconds) {
+    java.util.concurrent.CountDownLatch signalled = new java.util.concurrent.CountDownLatch(1);
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+          if (signalled.getCount() > 0) {
+            System.err.println("SIG" + name + ": draining (up to " + drainSeconds + " s), then stopping");
+          }
+          signalled.countDown();
+        });
+      } catch (IllegalArgumentException e) {
+        // the signal is not available here (e.g. the JVM runs with -Xrs): the shutdown hook still stops the gateway
+      }
+    }
+    return signalled;
+  }
+
+  /**
+   * Serves until SIGTERM or SIGINT, then stops gracefully (see {@link GatewayApp#close}) and returns 0. The shutdown
+   * hook stops it the same way on other ways out (System.exit elsewhere); close() is idempotent.
+   */
+  private static int runUntilStopped(GatewayApp app, int drainSeconds, java.util.concurrent.CountDownLatch signalled) {
     long limitSeconds = drainSeconds + 60L; // the drain, the abort grace, the journal's last commit and close
     Runnable stop = () -> {
       try {
         app.close().toCompletionStage().toCompletableFuture().get(limitSeconds, java.util.concurrent.TimeUnit.SECONDS);
       } catch (Exception e) {
         System.err.println("The gateway did not stop cleanly: " + e);
-      } finally {
-        stopped.countDown();
       }
     };
-    for (String name : new String[] {"TERM", "INT"}) {
-      try {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-          System.err.println("SIG" + name + ": draining (up to " + drainSeconds + " s), then stopping");
-          new Thread(stop, "gateway-stop").start();
-        });
-      } catch (IllegalArgumentException e) {
-        // the signal is not available here (e.g. the JVM runs with -Xrs): the shutdown hook still stops the gateway
-      }
-    }
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "gateway-shutdown-hook"));
     try {
-      stopped.await();
+      signalled.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
     }
-    return 0;
-  }
-
-  private static int waitForever() {
-    try {
-      Thread.currentThread().join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    stop.run();
     return 0;
   }
 
