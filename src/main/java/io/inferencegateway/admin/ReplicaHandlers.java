@@ -36,8 +36,9 @@ final class ReplicaHandlers {
   private static final int TEXT_MAX = 255;
   private static final String ANYWHERE = "0.0.0.0/0";
   static final String OPEN_REPLICAS = "Refusing to create a replica VM whose vLLM port would be open to the whole"
-      + " internet: hyperstack.gatewayCidr is 0.0.0.0/0. Set it to the gateway's address (e.g. 203.0.113.7/32), or set"
-      + " hyperstack.allowOpenReplicas to true if open replicas are intended (their API key still guards inference).";
+      + " internet: hyperstack.gatewayCidr is 0.0.0.0/0. Set it (or HYPERSTACK_GATEWAY_CIDR) to the gateway's address"
+      + " (e.g. 203.0.113.7/32), or set hyperstack.allowOpenReplicas (HYPERSTACK_ALLOW_OPEN_REPLICAS) to true if open"
+      + " replicas are intended (their API key still guards inference).";
   static final String BAD_API_KEY = "Must be 8 to 256 characters: letters, digits or -._~+/=.";
 
   private final AdminContext admin;

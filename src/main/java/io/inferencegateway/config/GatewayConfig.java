@@ -665,6 +665,19 @@ public record GatewayConfig(
           c.upstream, c.health, c.hyperstack.withApiKey(env.get("HYPERSTACK_API_KEY").trim()), c.router,
           c.console, c.bridge, c.backup, c.retention, c.admission, c.cluster, c.security);
     }
+    if (present(env, "HYPERSTACK_GATEWAY_CIDR") || present(env, "HYPERSTACK_SSH_CIDR")
+        || present(env, "HYPERSTACK_ALLOW_OPEN_REPLICAS")) {
+      Hyperstack hs = c.hyperstack;
+      String allow = present(env, "HYPERSTACK_ALLOW_OPEN_REPLICAS") ? env.get("HYPERSTACK_ALLOW_OPEN_REPLICAS").trim()
+          : Boolean.toString(hs.allowOpenReplicas());
+      if (!allow.equals("true") && !allow.equals("false")) {
+        throw new IllegalArgumentException("HYPERSTACK_ALLOW_OPEN_REPLICAS must be true or false, not '" + allow + "'");
+      }
+      c = c.withHyperstack(hs.withAccess(
+          present(env, "HYPERSTACK_GATEWAY_CIDR") ? env.get("HYPERSTACK_GATEWAY_CIDR").trim() : hs.gatewayCidr(),
+          Boolean.parseBoolean(allow),
+          present(env, "HYPERSTACK_SSH_CIDR") ? env.get("HYPERSTACK_SSH_CIDR").trim() : hs.sshCidr()));
+    }
     if (present(env, "BACKUP_S3_ACCESS_KEY_ID") || present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
       if (!present(env, "BACKUP_S3_ACCESS_KEY_ID") || !present(env, "BACKUP_S3_SECRET_ACCESS_KEY")) {
         throw new IllegalArgumentException("BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY go together: set both");

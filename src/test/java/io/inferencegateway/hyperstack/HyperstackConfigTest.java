@@ -41,6 +41,29 @@ class HyperstackConfigTest {
   }
 
   @Test
+  void whoMayReachNewReplicasComesFromTheFileOrTheEnvironment() {
+    GatewayConfig.Hyperstack defaults = GatewayConfig.fromJson(ConfigLoader.bundledDefaults()).hyperstack();
+    assertThat(defaults.opensReplicasToEveryone()).isTrue();
+    assertThat(defaults.allowOpenReplicas()).as("create_vm refused until told").isFalse();
+    assertThat(defaults.sshCidr()).as("no SSH rule added").isNull();
+    GatewayConfig.Hyperstack file = GatewayConfig.fromJson(new JsonObject().put("hyperstack", new JsonObject()
+        .put("gatewayCidr", "203.0.113.7/32").put("sshCidr", "198.51.100.9/32").put("allowOpenReplicas", true)))
+        .hyperstack();
+    assertThat(file.opensReplicasToEveryone()).isFalse();
+    assertThat(file.sshCidr()).isEqualTo("198.51.100.9/32");
+    assertThat(file.allowOpenReplicas()).isTrue();
+    GatewayConfig.Hyperstack env = GatewayConfig.fromJson(new JsonObject()).withEnvironment(Map.of(
+        "HYPERSTACK_GATEWAY_CIDR", "203.0.113.8/32", "HYPERSTACK_SSH_CIDR", "198.51.100.0/24",
+        "HYPERSTACK_ALLOW_OPEN_REPLICAS", "false")).hyperstack();
+    assertThat(env.gatewayCidr()).isEqualTo("203.0.113.8/32");
+    assertThat(env.sshCidr()).isEqualTo("198.51.100.0/24");
+    assertThat(env.allowOpenReplicas()).isFalse();
+    assertThatThrownBy(() -> GatewayConfig.fromJson(new JsonObject())
+        .withEnvironment(Map.of("HYPERSTACK_ALLOW_OPEN_REPLICAS", "yes please")))
+        .hasMessageContaining("HYPERSTACK_ALLOW_OPEN_REPLICAS");
+  }
+
+  @Test
   void nonPositiveDurationsAreRefused() {
     assertThatThrownBy(() -> GatewayConfig.fromJson(new JsonObject().put("hyperstack",
         new JsonObject().put("healthTimeoutMs", 0))))
