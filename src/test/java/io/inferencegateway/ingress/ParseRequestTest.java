@@ -118,4 +118,23 @@ class ParseRequestTest {
         + "[{\"role\":\"user\",\"content\":\"a long question\"}]}"), null);
     assertThat(p.input()).hasSize(5);
   }
+
+  @Test
+  void streamsAreResumableUnlessTheRequestOrItsHeaderOrTheSettingSaysNo() {
+    String stream = "{\"model\":\"m/a\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    ParsedRequest p = stage.parse(chat(null), body(stream), null);
+    assertThat(p.resumable()).isTrue();
+    assertThat(p.maxTokens()).isEqualTo(50);
+    assertThat(stage.parse(chat(null), body("{\"model\":\"m/a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), null).resumable())
+        .as("nothing to resume in a whole answer").isFalse();
+    assertThat(stage.parse(chat(null), body("{\"model\":\"m/a\",\"stream\":true,\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), null)
+        .resumable()).isFalse();
+    ProxyExchange off = Stages.exchange(Operation.CHAT, java.util.Map.of("x-gateway-resume", "off"));
+    off.key = Stages.key(1, 100, null, null);
+    assertThat(stage.parse(off, body(stream), null).resumable()).isFalse();
+    assertThat(new ParseRequest(REGISTRY, 64, false, 100, false).parse(chat(null), body(stream), null).resumable())
+        .as("router.resume: false").isFalse();
+    assertThat(stage.parse(chat(null), body("{\"model\":\"m/a\",\"max_completion_tokens\":7,\"max_tokens\":9,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), null).maxTokens()).isEqualTo(7);
+  }
 }

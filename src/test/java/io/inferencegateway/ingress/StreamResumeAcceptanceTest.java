@@ -332,6 +332,34 @@ class StreamResumeAcceptanceTest {
     fault.close().await();
   }
 
+  /**
+   * A replica that goes quiet mid-stream: after the idle timeout (5 s here) the stream is resumed elsewhere, and the
+   * quiet replica gets no failure verdict (a timeout is not a failed replica, issue 14 §4).
+   */
+  @Test
+  void aStreamThatGoesQuietIsResumedAfterTheIdleTimeout() {
+    String model = "test/resume-idle";
+    ModelRow m = gw.model(model);
+    SimulatorVerticle backing = survivor(model);
+    AtomicInteger cut = new AtomicInteger();
+    HttpServer quiet = faultReplica(backing.actualPort(), 8, cut, false);
+    long quietId = gw.replica(m, "http://127.0.0.1:" + quiet.actualPort());
+    JsonObject body = chat(model, "a quiet story").put("stream", true);
+    ClientStream c = stream("/v1/chat/completions", body, Map.of());
+    Poll.until("the stream went quiet on its replica", Duration.ofSeconds(20), () -> cut.get() == 1);
+    long goodId = gw.replica(m, "http://127.0.0.1:" + survivor(model).actualPort());
+    assertThat(c.ended().await()).isEqualTo(200);
+    Assembled got = assemble(c.text(), true);
+    assertThat(got.errors()).isEmpty();
+    assertThat(got.done()).isTrue();
+    assertThat(got.text()).isEqualTo(unbrokenText(backing.actualPort(), chat(model, "a quiet story")));
+    Row row = usageRow(c.requestId()[0]);
+    assertThat(row.getInteger("resumes")).isEqualTo(1);
+    assertThat(row.getString("replicas")).isEqualTo(quietId + "," + goodId);
+    assertThat(gw.app.services().registry().replica(quietId).failures()).as("no verdict for a timeout").isZero();
+    quiet.close().await();
+  }
+
   @Test
   void theClientCanTurnResumingOff() {
     String model = "test/resume-off";
@@ -358,6 +386,11 @@ class StreamResumeAcceptanceTest {
 
   /** Relays a simulator's answer, but closes the connection after {@code events} events of a stream. */
   static HttpServer faultReplica(int backingPort, int events, AtomicInteger cut) {
+    return faultReplica(backingPort, events, cut, true);
+  }
+
+  /** As above; with {@code close} false the replica goes quiet after those events, its connection left open. */
+  static HttpServer faultReplica(int backingPort, int events, AtomicInteger cut, boolean close) {
     HttpClient client = vertx.createHttpClient();
     return vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
       boolean inference = req.path().endsWith("completions");
@@ -365,13 +398,13 @@ class StreamResumeAcceptanceTest {
               .setURI(req.uri()).putHeader("Content-Type", "application/json"))
           .compose(r -> req.method() == HttpMethod.GET ? r.send() : r.send(body))
           .onSuccess(resp -> relay(req, resp, inference && body.toString().contains("\"stream\":true") ? events : -1,
-              cut))
+              cut, close))
           .onFailure(err -> req.response().setStatusCode(502).end());
     })).listen(0, "127.0.0.1").await();
   }
 
   private static void relay(io.vertx.core.http.HttpServerRequest req, HttpClientResponse resp, int events,
-                            AtomicInteger cut) {
+                            AtomicInteger cut, boolean close) {
     var out = req.response().setStatusCode(resp.statusCode());
     resp.headers().forEach(h -> {
       if (!h.getKey().equalsIgnoreCase("content-length") && !h.getKey().equalsIgnoreCase("transfer-encoding")) {
@@ -396,7 +429,9 @@ class StreamResumeAcceptanceTest {
         pending.delete(0, end + 2);
         if (++sent[0] == events) {
           cut.incrementAndGet();
-          req.connection().close();
+          if (close) {
+            req.connection().close();
+          }
         }
       }
     });
