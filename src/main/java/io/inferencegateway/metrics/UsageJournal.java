@@ -107,6 +107,7 @@ public final class UsageJournal implements AutoCloseable {
         if (i == 1) {
           journal.adoptSpool(dataDir.resolve("usage-spool"));
         }
+        journal.adoptOrphans(dataDir);
         journal.load();
       } catch (IOException | RuntimeException e) {
         journal.close();
@@ -156,6 +157,67 @@ public final class UsageJournal implements AutoCloseable {
     }
   }
 
+  /**
+   * Takes over the segments of other journal directories no process holds (a second gateway on this data directory
+   * that stopped, or was killed, before all of its records were stored). Their partly stored segments are replayed
+   * whole, which is harmless (the table refuses a repeated request id).
+   */
+  private void adoptOrphans(Path dataDir) throws IOException {
+    for (int i = 1; i <= MAX_DIRS; i++) {
+      Path other = dataDir.resolve(i == 1 ? "usage-journal" : "usage-journal-" + i);
+      if (other.equals(dir) || !Files.isDirectory(other)) {
+        continue;
+      }
+      try (FileChannel ch = FileChannel.open(other.resolve(".lock"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE)) {
+        FileLock held;
+        try {
+          held = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+          held = null;
+        }
+        if (held == null) {
+          continue; // a running gateway's
+        }
+        try {
+          List<Path> files = new ArrayList<>();
+          try (DirectoryStream<Path> segs = Files.newDirectoryStream(other, "segment-*.jsonl")) {
+            segs.forEach(files::add);
+          }
+          files.sort(null);
+          long next = nextSegmentNumber();
+          for (Path f : files) {
+            if (Files.size(f) > 0) {
+              Files.move(f, dir.resolve(segmentName(next++)));
+            } else {
+              Files.delete(f);
+            }
+          }
+          Files.deleteIfExists(other.resolve(CHECKPOINT));
+          if (!files.isEmpty()) {
+            log.info("Took over {} usage journal segment(s) of {}, which no gateway holds", files.size(), other);
+          }
+        } finally {
+          held.release();
+        }
+      }
+    }
+  }
+
+  /** A number after every segment of this directory and after its checkpoint's (taken-over files must follow it). */
+  private long nextSegmentNumber() throws IOException {
+    long next = readCheckpoint().segment() + 1;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "segment-*.jsonl")) {
+      for (Path f : files) {
+        Matcher m = SEGMENT.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          next = Math.max(next, Long.parseLong(m.group(1)) + 1);
+        }
+      }
+    }
+    return next;
+  }
+
   /** Moves the files of the usage spool of earlier versions (the same line format) into this journal. */
   private void adoptSpool(Path spool) throws IOException {
     if (!Files.isDirectory(spool)) {
@@ -166,15 +228,7 @@ public final class UsageJournal implements AutoCloseable {
       files.forEach(old::add);
     }
     old.sort(null);
-    long next = 1;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "segment-*.jsonl")) {
-      for (Path f : files) {
-        Matcher m = SEGMENT.matcher(f.getFileName().toString());
-        if (m.matches()) {
-          next = Math.max(next, Long.parseLong(m.group(1)) + 1);
-        }
-      }
-    }
+    long next = nextSegmentNumber();
     for (Path f : old) {
       if (Files.size(f) > 0) {
         Files.move(f, dir.resolve(segmentName(next++)));

@@ -136,4 +136,23 @@ class UsageJournalTest {
   private static List<String> segments(Path dir) throws IOException {
     return segmentFiles(dir).stream().map(p -> p.getFileName().toString()).toList();
   }
+
+  @Test
+  void theJournalOfAGatewayThatIsGoneIsTakenOverAtTheNextStart() throws IOException {
+    try (UsageJournal first = UsageJournal.open(dataDir, SMALL)) {
+      first.append(records(0, 3));
+      first.checkpoint(first.end()); // all stored: its checkpoint is past every segment it has
+      try (UsageJournal second = UsageJournal.open(dataDir, SMALL)) {
+        second.append(records(100, 4));
+        second.checkpoint(second.read(second.checkpoint(), second.end(), 1).end()); // one of four stored
+      }
+    }
+    // both stopped; a single gateway starts again and takes usage-journal, and with it what usage-journal-2 kept
+    try (UsageJournal again = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(again.directory()).isEqualTo(dataDir.resolve("usage-journal"));
+      assertThat(readAll(again, again.checkpoint(), 10)).as("the partly stored segment is replayed whole")
+          .isEqualTo(records(100, 4));
+    }
+    assertThat(segmentFiles(dataDir.resolve("usage-journal-2"))).isEmpty();
+  }
 }
