@@ -5,6 +5,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,6 +74,9 @@ final class StreamResume implements SseRelay.EventTap {
   /** Notes one relayed event; in a continuation leg, returns it rewritten (or {@code DROP}). */
   @Override
   public Buffer event(Buffer data, int start, int end) {
+    if (legs == 1 && id != null && scanned(data, start, end)) {
+      return null; // the usual token event of the first leg: read without parsing the JSON
+    }
     JsonObject event = SseRelay.parseData(data, start, end);
     if (event == null) {
       return upstreamError != null ? DROP : null; // [DONE] after an error event is held back with it
@@ -116,6 +120,72 @@ final class StreamResume implements SseRelay.EventTap {
     }
     observe(choices);
     return Buffer.buffer(16 + end - start).appendString("data: ").appendBuffer(event.toBuffer()).appendString("\n\n");
+  }
+
+  private static final byte[] CHOICES = "\"choices\":[{".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONTENT = "\"content\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TEXT = "\"text\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LOGPROBS = "\"logprobs\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FINISH = "\"finish_reason\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TOOL_CALLS = "\"tool_calls\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Notes a plain token event (one choice, text without escapes, no tool calls or log probabilities) from its bytes,
+   * as vLLM writes them; false (nothing noted) for anything else, which is then parsed.
+   */
+  private boolean scanned(Buffer data, int start, int end) {
+    SseRelay.Bytes b = SseRelay.Bytes.of(data);
+    if (SseRelay.indexOf(b, CHOICES, start, end) < 0 || SseRelay.indexOf(b, TOOL_CALLS, start, end) >= 0
+        || SseRelay.indexOf(b, ERROR, start, end) >= 0) {
+      return false;
+    }
+    int lp = SseRelay.indexOf(b, LOGPROBS, start, end);
+    if (lp >= 0 && valueAt(b, lp + LOGPROBS.length, end) != 'n') {
+      return false;
+    }
+    byte[] key = chat ? CONTENT : TEXT;
+    int k = SseRelay.indexOf(b, key, start, end);
+    String piece = null;
+    if (k >= 0) {
+      int v = skipSpaces(b, k + key.length, end);
+      if (v < end && b.at(v) == '"') {
+        int close = v + 1;
+        while (close < end && b.at(close) != '"') {
+          if (b.at(close) == '\\') {
+            return false; // an escape: let the JSON parser decode it
+          }
+          close++;
+        }
+        if (close >= end) {
+          return false;
+        }
+        piece = data.getString(v + 1, close, "UTF-8");
+      } else if (v >= end || b.at(v) != 'n') {
+        return false;
+      }
+    }
+    int f = SseRelay.indexOf(b, FINISH, start, end);
+    if (f >= 0 && valueAt(b, f + FINISH.length, end) != 'n') {
+      finished = true;
+    }
+    if (piece != null && !piece.isEmpty()) {
+      text.append(piece);
+      tokens++;
+    }
+    return true;
+  }
+
+  private static int skipSpaces(SseRelay.Bytes b, int i, int end) {
+    while (i < end && b.at(i) == ' ') {
+      i++;
+    }
+    return i;
+  }
+
+  private static byte valueAt(SseRelay.Bytes b, int i, int end) {
+    int v = skipSpaces(b, i, end);
+    return v < end ? b.at(v) : 0;
   }
 
   private void observe(JsonArray choices) {

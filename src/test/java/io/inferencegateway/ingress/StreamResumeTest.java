@@ -135,4 +135,27 @@ class StreamResumeTest {
     resume.nextLeg();
     assertThat(resume.upstreamError()).isNull();
   }
+
+  @Test
+  void tokenEventsReadFromTheirBytesAgreeWithTheParser() {
+    StreamResume resume = new StreamResume(Operation.CHAT);
+    JsonObject plain = chunk("c", 1, new JsonObject().put("content", " plain é"), null);
+    plain.getJsonArray("choices").getJsonObject(0).putNull("logprobs");
+    relay(resume, false,
+        event(chunk("c", 1, new JsonObject().put("role", "assistant").put("content", ""), null)),
+        event(plain),
+        event(chunk("c", 1, new JsonObject().put("content", " said \"hi\"\n"), null)),
+        event(chunk("c", 1, new JsonObject().putNull("content"), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "!"), "stop")));
+    assertThat(resume.text()).isEqualTo(" plain é said \"hi\"\n!");
+    assertThat(resume.tokens()).isEqualTo(3);
+    assertThat(resume.finished()).isTrue();
+    assertThat(resume.whyNot(2)).isNull();
+
+    StreamResume withLogprobs = new StreamResume(Operation.CHAT);
+    JsonObject scored = chunk("c", 1, new JsonObject().put("content", "x"), null);
+    scored.getJsonArray("choices").getJsonObject(0).put("logprobs", new JsonObject().put("content", new JsonArray()));
+    relay(withLogprobs, false, event(chunk("c", 1, new JsonObject().put("content", "a"), null)), event(scored));
+    assertThat(withLogprobs.whyNot(2)).isEqualTo("log probabilities relayed");
+  }
 }
