@@ -108,7 +108,7 @@ public final class AdminApi {
     if (s == null) {
       synchronized (this) {
         if (secret == null) {
-          secret = new Sessions.SharedSecret(services.settings());
+          secret = new Sessions.SharedSecret(services.settings(), services.models().secrets());
         }
         s = secret;
       }

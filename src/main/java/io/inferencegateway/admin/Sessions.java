@@ -1,5 +1,6 @@
 package io.inferencegateway.admin;
 
+import io.inferencegateway.store.SecretBox;
 import io.inferencegateway.store.SessionStore;
 import io.inferencegateway.store.SettingsStore;
 import io.vertx.core.Future;
@@ -11,6 +12,9 @@ import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -183,13 +187,20 @@ final class Sessions {
     });
   }
 
-  /** The signing secret, read (or created) once per gateway process and retried if the database was unavailable. */
+  /**
+   * The signing secret, read (or created) once per gateway process and retried if the database was unavailable.
+   * It is stored sealed with the secrets key ({@link SecretBox}), so a copy of the database or of a backup cannot
+   * forge sessions; a secret stored in clear by an earlier version, or sealed with the previous key, is re-sealed.
+   */
   static final class SharedSecret {
+    private static final Logger log = LoggerFactory.getLogger(SharedSecret.class);
     private final SettingsStore settings;
+    private final SecretBox box;
     private final AtomicReference<Future<String>> value = new AtomicReference<>();
 
-    SharedSecret(SettingsStore settings) {
+    SharedSecret(SettingsStore settings, SecretBox box) {
       this.settings = settings;
+      this.box = box;
     }
 
     Future<String> get() {
@@ -207,9 +218,29 @@ final class Sessions {
       new SecureRandom().nextBytes(bytes);
       String fresh = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
       // putIfAbsent then read back: two instances starting together end up with the same secret
-      return settings.putIfAbsent(SECRET_SETTING, fresh)
+      return settings.putIfAbsent(SECRET_SETTING, box == null ? fresh : box.seal(fresh))
           .compose(v -> settings.get(SECRET_SETTING))
-          .map(stored -> stored.orElseThrow(() -> new IllegalStateException("jwt_secret was not stored")));
+          .map(stored -> stored.orElseThrow(() -> new IllegalStateException("jwt_secret was not stored")))
+          .compose(this::opened);
+    }
+
+    private Future<String> opened(String stored) {
+      if (box == null) {
+        return Future.succeededFuture(stored);
+      }
+      boolean sealed = stored.startsWith("v1:");
+      String secret;
+      try {
+        secret = sealed ? box.open(stored) : stored;
+      } catch (IllegalStateException e) {
+        log.error("The console session secret cannot be decrypted ({}); set SECRETS_KEY (and SECRETS_KEY_PREVIOUS"
+            + " after a rotation) to the keys it was stored with", e.getMessage());
+        return Future.failedFuture(e);
+      }
+      if (sealed && box.sealedWithCurrentKey(stored)) {
+        return Future.succeededFuture(secret);
+      }
+      return settings.put(SECRET_SETTING, box.seal(secret)).map(secret); // in clear before, or under the old key
     }
   }
 }

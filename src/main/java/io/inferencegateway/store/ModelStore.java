@@ -34,6 +34,11 @@ public final class ModelStore {
     this.secrets = secrets;
   }
 
+  /** The box that seals secrets at rest (null in stores built without one). */
+  public SecretBox secrets() {
+    return secrets;
+  }
+
   // ---- models
 
   public Future<ModelRow> insertModel(String name) {

@@ -283,7 +283,9 @@ abstract class AdminApiContract {
 
   @Test
   void expiredTamperedForeignAndMisscopedTokensAre401() {
-    String secret = gw.app.services().settings().get(Sessions.SECRET_SETTING).await().orElseThrow();
+    String stored = gw.app.services().settings().get(Sessions.SECRET_SETTING).await().orElseThrow();
+    assertThat(stored).as("kept sealed with the secrets key").startsWith("v1:");
+    String secret = gw.app.services().models().secrets().open(stored);
     JWTAuth ours = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
     JWTAuth foreign = JWTAuth.create(vertx, new JWTAuthOptions()

@@ -94,6 +94,20 @@ class SecurityTest {
   }
 
   @Test
+  void theSessionSecretIsKeptSealedAndAnOldClearOneIsSealedOnFirstUse() {
+    try (GatewayHarness gw = gateway(c -> c)) {
+      var settings = gw.app.services().settings();
+      String legacy = "legacy-clear-secret-0123456789abcdef";
+      settings.put("jwt_secret", legacy).await(); // as an earlier version stored it
+      String token = token(gw);
+      String stored = settings.get("jwt_secret").await().orElseThrow();
+      assertThat(stored).startsWith("v1:").doesNotContain(legacy);
+      assertThat(gw.app.services().models().secrets().open(stored)).isEqualTo(legacy);
+      assertThat(tables(gw, token)).isEqualTo(200);
+    }
+  }
+
+  @Test
   void aChangedConsolePasswordEndsEarlierSessionsAndALogoutHoldsOnEveryInstance() {
     try (GatewayHarness gw = GatewayHarness.mariadb(false, c -> c)) {
       String token = token(gw);
