@@ -68,6 +68,12 @@ output "admin_api_key" {
   sensitive   = true
 }
 
+output "metrics_token" {
+  description = "Bearer token for Prometheus scraping the gateways' /metrics (terraform output -raw metrics_token)."
+  value       = module.gateway.metrics_token
+  sensitive   = true
+}
+
 output "app_password" {
   description = "Console password (terraform output -raw app_password)."
   value       = module.gateway.app_password

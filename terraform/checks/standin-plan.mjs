@@ -527,6 +527,12 @@ export async function run({ keep = false, log = console.log } = {}) {
     const env = tgw.files["/etc/inference-gateway/gateway.env"];
     assert.ok(env.includes("TLS_CERT_FILE=/etc/inference-gateway/tls/cert.pem\nTLS_KEY_FILE=/etc/inference-gateway/tls/key.pem\n"), env);
     assert.equal(tgw.files["/etc/inference-gateway/tls/key.pem"], pem("PRIVATE KEY", "MIIEfirst"));
+    // replica keys and the session secret are sealed with a generated SECRETS_KEY; Prometheus gets its own token
+    const secretsKey = env.match(/^SECRETS_KEY=([A-Za-z0-9]{16,})$/m);
+    assert.ok(secretsKey, "a generated SECRETS_KEY in the gateway's environment");
+    const metricsToken = env.match(/^METRICS_TOKEN=([A-Za-z0-9]{16,})$/m);
+    assert.ok(metricsToken, "a generated METRICS_TOKEN in the gateway's environment");
+    assert.equal(tls.outputs.metrics_token.value, metricsToken[1], "the metrics_token output is the token the gateway takes");
     assert.ok(tls.outputs.load_balancer_haproxy_cfg.value.includes("ssl verify required ca-file"), "the load balancer verifies the gateways' certificate");
     const planRenewed = planScenario(work, tls, "renewed", tlsFiles("renewed"));
     for (const c of planRenewed.resource_changes) assert.deepEqual(c.change.actions, ["no-op"], `${c.address} after a certificate renewal`);

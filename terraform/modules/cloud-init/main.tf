@@ -94,6 +94,8 @@ locals {
     for k, v in {
       HTTP_PORT              = tostring(var.gateway.http_port)
       ADMIN_API_KEY          = var.gateway.admin_api_key
+      SECRETS_KEY            = var.gateway.secrets_key
+      METRICS_TOKEN          = var.gateway.metrics_token
       APP_PASSWORD           = var.gateway.app_password
       DATABASE_URL           = "mysql://${var.gateway.db_user}:${var.gateway.db_password}@${local.gateway_settings.db_host}:3306/${var.gateway.db_name}"
       REDIS_URL              = local.gateway_settings.redis_url

@@ -59,6 +59,8 @@ variable "gateway" {
     jar_sha256         = optional(string, "")
     http_port          = optional(number, 5001)
     admin_api_key      = string
+    secrets_key        = optional(string, "")
+    metrics_token      = optional(string, "")
     app_password       = string
     db_name            = optional(string, "inference_gateway")
     db_user            = optional(string, "gateway")
@@ -104,6 +106,12 @@ variable "gateway" {
       for s in [var.gateway.admin_api_key, var.gateway.app_password] : can(regex("^[A-Za-z0-9._~+/=-]{16,}$", s))
     ])
     error_message = "gateway.admin_api_key and gateway.app_password must be at least 16 characters from [A-Za-z0-9._~+/=-]."
+  }
+  validation {
+    condition = var.gateway == null ? true : alltrue([
+      for s in [var.gateway.secrets_key, var.gateway.metrics_token] : can(regex("^([A-Za-z0-9._~+/=-]{16,})?$", s))
+    ])
+    error_message = "gateway.secrets_key and gateway.metrics_token are empty or at least 16 characters from [A-Za-z0-9._~+/=-]."
   }
   validation {
     condition     = var.gateway == null ? true : can(regex("^[A-Za-z0-9._~+/=-]*$", var.gateway.hyperstack_api_key))

@@ -14,6 +14,20 @@ resource "random_password" "db_password" {
   special = false
 }
 
+# Seals replica API keys and the console session secret at rest (SECRETS_KEY);
+# without it the gateway derives one from ADMIN_API_KEY and warns.
+resource "random_password" "secrets_key" {
+  length  = 48
+  special = false
+}
+
+# Bearer token for Prometheus scraping /metrics (METRICS_TOKEN), so the
+# scraper does not need the admin key.
+resource "random_password" "metrics_token" {
+  length  = 40
+  special = false
+}
+
 locals {
   admin_api_key = coalesce(var.admin_api_key, random_password.admin_api_key.result)
   app_password  = coalesce(var.app_password, random_password.app_password.result)
@@ -34,6 +48,8 @@ module "cloud_init" {
     jar_sha256         = var.jar_sha256
     http_port          = var.http_port
     admin_api_key      = local.admin_api_key
+    secrets_key        = random_password.secrets_key.result
+    metrics_token      = random_password.metrics_token.result
     app_password       = local.app_password
     db_password        = var.data == null ? random_password.db_password.result : var.data.db_password
     data_host          = var.data == null ? "" : var.data.host

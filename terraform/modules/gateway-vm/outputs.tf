@@ -57,3 +57,9 @@ output "db_password" {
   value       = var.data == null ? random_password.db_password.result : var.data.db_password
   sensitive   = true
 }
+
+output "metrics_token" {
+  description = "Bearer token for scraping the gateways' /metrics (METRICS_TOKEN)."
+  value       = random_password.metrics_token.result
+  sensitive   = true
+}
