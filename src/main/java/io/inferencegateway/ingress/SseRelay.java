@@ -56,9 +56,10 @@ public final class SseRelay {
   public interface EventTap {
     /**
      * @param data holds the event at {@code [start, end)}, blank line included
+     * @param bytes the same bytes as an array (computed once per read: do not compute it again per event)
      * @return null to forward the event as it is, else the bytes to forward instead (empty: nothing)
      */
-    Buffer event(Buffer data, int start, int end);
+    Buffer event(Buffer data, Bytes bytes, int start, int end);
   }
 
   /** Takes one network read from upstream and forwards every event it completes. */
@@ -82,7 +83,7 @@ public final class SseRelay {
         break;
       }
       boolean keep = inspect(data, bytes, eventStart, end);
-      Buffer replaced = keep && tap != null ? tap.event(data, eventStart, end) : null;
+      Buffer replaced = keep && tap != null ? tap.event(data, bytes, eventStart, end) : null;
       if (!keep || replaced != null) {
         if (eventStart > runStart) {
           out = append(out, data.slice(runStart, eventStart));
@@ -117,15 +118,18 @@ public final class SseRelay {
   /**
    * The bytes of a buffer as an array and offset, without a copy when the buffer is a heap buffer (as Vert.x hands
    * over network reads): scanning a plain array is several times faster than {@code Buffer.getByte} per byte, which
-   * checks bounds and the reference count on every call.
+   * checks bounds and the reference count on every call. Index {@code i} is the buffer's {@code getByte(i)}.
    */
   record Bytes(byte[] array, int offset) {
     static Bytes of(Buffer buffer) {
-      if (buffer instanceof io.vertx.core.internal.buffer.BufferInternal internal) {
-        io.netty.buffer.ByteBuf buf = internal.getByteBuf(); // a duplicate: same bytes, own indices
-        if (buf.hasArray()) {
-          return new Bytes(buf.array(), buf.arrayOffset() + buf.readerIndex());
-        }
+      io.netty.buffer.ByteBuf buf = null;
+      if (buffer instanceof io.vertx.core.buffer.impl.BufferImpl impl) {
+        buf = impl.byteBuf(); // the buffer itself: getByteBuf() would allocate a slice per call
+      } else if (buffer instanceof io.vertx.core.internal.buffer.BufferInternal internal) {
+        buf = internal.getByteBuf(); // a slice from the reader index: its index 0 is the buffer's
+      }
+      if (buf != null && buf.hasArray()) {
+        return new Bytes(buf.array(), buf.arrayOffset()); // Buffer.getByte(i) reads the ByteBuf's absolute index i
       }
       return new Bytes(buffer.getBytes(), 0);
     }
@@ -171,7 +175,7 @@ public final class SseRelay {
       choiceEvents++;
     }
     if (hasUsageObject || captureContent || (!hasChoices && indexOf(bytes, ERROR, start, end) >= 0)) {
-      JsonObject event = parseData(b, start, end);
+      JsonObject event = parseData(b, bytes, start, end);
       if (event != null) {
         if (event.getValue("usage") instanceof JsonObject usageObject) {
           usage = usageObject;
@@ -214,7 +218,11 @@ public final class SseRelay {
    * sends) is parsed straight from the bytes; several data lines are joined with newlines, as SSE defines.
    */
   static JsonObject parseData(Buffer b, int start, int end) {
-    Bytes bytes = Bytes.of(b);
+    return parseData(b, Bytes.of(b), start, end);
+  }
+
+  /** {@link #parseData(Buffer, int, int)} with the buffer's bytes already at hand. */
+  static JsonObject parseData(Buffer b, Bytes bytes, int start, int end) {
     int firstFrom = -1;
     int firstTo = -1;
     StringBuilder joined = null;

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -35,7 +36,8 @@ final class StreamResume implements SseRelay.EventTap {
   private static final Buffer DROP = Buffer.buffer();
 
   private final boolean chat;
-  private final StringBuilder text = new StringBuilder();
+  private byte[] text = new byte[256];
+  private int textLength;
   private int tokens;
   private int tokensBeforeLeg;
   private int legs = 1;
@@ -73,11 +75,11 @@ final class StreamResume implements SseRelay.EventTap {
 
   /** Notes one relayed event; in a continuation leg, returns it rewritten (or {@code DROP}). */
   @Override
-  public Buffer event(Buffer data, int start, int end) {
-    if (legs == 1 && id != null && scanned(data, start, end)) {
+  public Buffer event(Buffer data, SseRelay.Bytes bytes, int start, int end) {
+    if (legs == 1 && id != null && scanned(bytes, start, end)) {
       return null; // the usual token event of the first leg: read without parsing the JSON
     }
-    JsonObject event = SseRelay.parseData(data, start, end);
+    JsonObject event = SseRelay.parseData(data, bytes, start, end);
     if (event == null) {
       return upstreamError != null ? DROP : null; // [DONE] after an error event is held back with it
     }
@@ -122,70 +124,139 @@ final class StreamResume implements SseRelay.EventTap {
     return Buffer.buffer(16 + end - start).appendString("data: ").appendBuffer(event.toBuffer()).appendString("\n\n");
   }
 
-  private static final byte[] CHOICES = "\"choices\":[{".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] CONTENT = "\"content\":".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] TEXT = "\"text\":".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] LOGPROBS = "\"logprobs\":".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] FINISH = "\"finish_reason\":".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] TOOL_CALLS = "\"tool_calls\"".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CHOICES = "choices".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CONTENT = "content".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TEXT = "text".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LOGPROBS = "logprobs".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FINISH = "finish_reason".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TOOL_CALLS = "tool_calls".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "error".getBytes(StandardCharsets.US_ASCII);
 
   /**
    * Notes a plain token event (one choice, text without escapes, no tool calls or log probabilities) from its bytes,
    * as vLLM writes them; false (nothing noted) for anything else, which is then parsed.
+   *
+   * <p>One pass over the event: from each string (key or value, skipped whole, escapes included) to the next. A key
+   * is a string followed by a colon; only the few keys above are compared. A string {@code "error"} or
+   * {@code "tool_calls"} anywhere (key or value) sends the event to the parser, as does an escape in the text.
    */
-  private boolean scanned(Buffer data, int start, int end) {
-    SseRelay.Bytes b = SseRelay.Bytes.of(data);
-    if (SseRelay.indexOf(b, CHOICES, start, end) < 0 || SseRelay.indexOf(b, TOOL_CALLS, start, end) >= 0
-        || SseRelay.indexOf(b, ERROR, start, end) >= 0) {
-      return false;
-    }
-    int lp = SseRelay.indexOf(b, LOGPROBS, start, end);
-    if (lp >= 0 && valueAt(b, lp + LOGPROBS.length, end) != 'n') {
-      return false;
-    }
-    byte[] key = chat ? CONTENT : TEXT;
-    int k = SseRelay.indexOf(b, key, start, end);
-    String piece = null;
-    if (k >= 0) {
-      int v = skipSpaces(b, k + key.length, end);
-      if (v < end && b.at(v) == '"') {
-        int close = v + 1;
-        while (close < end && b.at(close) != '"') {
-          if (b.at(close) == '\\') {
-            return false; // an escape: let the JSON parser decode it
-          }
-          close++;
+  private boolean scanned(SseRelay.Bytes b, int start, int end) {
+    byte[] a = b.array();
+    int off = b.offset();
+    byte[] textKey = chat ? CONTENT : TEXT;
+    boolean choices = false;
+    boolean sawText = false;
+    int pieceFrom = -1;
+    int pieceTo = -1;
+    boolean finish = false;
+    int i = start;
+    while (i < end) {
+      if (a[off + i] != '"') {
+        i++;
+        continue;
+      }
+      int from = i + 1;
+      int close = from;
+      boolean escaped = false;
+      while (close < end && a[off + close] != '"') {
+        if (a[off + close] == '\\') {
+          escaped = true;
+          close++; // the escaped byte is skipped with it
         }
-        if (close >= end) {
-          return false;
-        }
-        piece = data.getString(v + 1, close, "UTF-8");
-      } else if (v >= end || b.at(v) != 'n') {
+        close++;
+      }
+      if (close >= end) {
+        return false; // not JSON as expected: the parser decides
+      }
+      int len = close - from;
+      if (!escaped && (is(a, off + from, len, ERROR) || is(a, off + from, len, TOOL_CALLS))) {
         return false;
       }
+      int v = skipSpaces(a, off, close + 1, end);
+      if (v >= end || a[off + v] != ':') {
+        i = close + 1; // a value: skipped whole
+        continue;
+      }
+      v = skipSpaces(a, off, v + 1, end);
+      if (escaped || v >= end) {
+        i = v;
+        continue;
+      }
+      byte value = a[off + v];
+      if (is(a, off + from, len, textKey)) {
+        if (sawText) {
+          return false; // a second text (several choices): the parser decides
+        }
+        sawText = true;
+        if (value == '"') {
+          int c = v + 1;
+          while (c < end && a[off + c] != '"') {
+            if (a[off + c] == '\\') {
+              return false; // an escape: let the JSON parser decode it
+            }
+            c++;
+          }
+          if (c >= end) {
+            return false;
+          }
+          pieceFrom = v + 1;
+          pieceTo = c;
+          i = c + 1;
+          continue;
+        }
+        if (value != 'n') {
+          return false;
+        }
+      } else if (is(a, off + from, len, CHOICES)) {
+        int o = v + 1 < end && value == '[' ? skipSpaces(a, off, v + 1, end) : end;
+        if (o >= end || a[off + o] != '{') {
+          return false;
+        }
+        choices = true;
+      } else if (is(a, off + from, len, LOGPROBS)) {
+        if (value != 'n') {
+          return false;
+        }
+      } else if (is(a, off + from, len, FINISH)) {
+        finish |= value != 'n';
+      }
+      i = v;
     }
-    int f = SseRelay.indexOf(b, FINISH, start, end);
-    if (f >= 0 && valueAt(b, f + FINISH.length, end) != 'n') {
+    if (!choices) {
+      return false;
+    }
+    if (finish) {
       finished = true;
     }
-    if (piece != null && !piece.isEmpty()) {
-      text.append(piece);
+    if (pieceTo > pieceFrom) {
+      appendText(a, off + pieceFrom, pieceTo - pieceFrom);
       tokens++;
     }
     return true;
   }
 
-  private static int skipSpaces(SseRelay.Bytes b, int i, int end) {
-    while (i < end && b.at(i) == ' ') {
+  private static boolean is(byte[] a, int from, int len, byte[] key) {
+    return len == key.length && Arrays.equals(a, from, from + len, key, 0, len);
+  }
+
+  private static int skipSpaces(byte[] a, int off, int i, int end) {
+    while (i < end && (a[off + i] == ' ' || a[off + i] == '\t' || a[off + i] == '\r' || a[off + i] == '\n')) {
       i++;
     }
     return i;
   }
 
-  private static byte valueAt(SseRelay.Bytes b, int i, int end) {
-    int v = skipSpaces(b, i, end);
-    return v < end ? b.at(v) : 0;
+  /** Appends UTF-8 bytes of relayed text; they are decoded only when a continuation or {@link #text()} needs them. */
+  private void appendText(byte[] src, int from, int len) {
+    if (textLength + len > text.length) {
+      text = Arrays.copyOf(text, Math.max(textLength + len, text.length * 2));
+    }
+    System.arraycopy(src, from, text, textLength, len);
+    textLength += len;
+  }
+
+  private String textString() {
+    return new String(text, 0, textLength, StandardCharsets.UTF_8);
   }
 
   private void observe(JsonArray choices) {
@@ -209,7 +280,8 @@ final class StreamResume implements SseRelay.EventTap {
       piece = choice.getValue("text") instanceof String t ? t : null;
     }
     if (piece != null && !piece.isEmpty()) {
-      text.append(piece);
+      byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
+      appendText(utf8, 0, utf8.length);
       tokens++;
     }
     if (choice.getValue("finish_reason") != null) {
@@ -244,7 +316,7 @@ final class StreamResume implements SseRelay.EventTap {
     } catch (DecodeException e) {
       return null;
     }
-    if (text.length() == 0) {
+    if (textLength == 0) {
       return original;
     }
     if (chat) {
@@ -261,9 +333,9 @@ final class StreamResume implements SseRelay.EventTap {
       JsonObject last = messages.isEmpty() ? null : messages.getJsonObject(messages.size() - 1);
       if (Boolean.TRUE.equals(body.getValue("continue_final_message")) && last != null
           && "assistant".equals(last.getValue("role")) && last.getValue("content") instanceof String already) {
-        last.put("content", already + text); // the request itself continued a message: continue it further
+        last.put("content", already + textString()); // the request itself continued a message: continue it further
       } else {
-        messages.add(new JsonObject().put("role", "assistant").put("content", text.toString()));
+        messages.add(new JsonObject().put("role", "assistant").put("content", textString()));
       }
       body.put("continue_final_message", true).put("add_generation_prompt", false);
     } else {
@@ -272,7 +344,7 @@ final class StreamResume implements SseRelay.EventTap {
       if (left <= 0) {
         return null;
       }
-      body.put("prompt", body.getString("prompt") + text).put("max_tokens", left);
+      body.put("prompt", body.getString("prompt") + textString()).put("max_tokens", left);
     }
     return body.toBuffer();
   }
@@ -314,7 +386,7 @@ final class StreamResume implements SseRelay.EventTap {
 
   /** The text relayed so far (all legs). */
   String text() {
-    return text.toString();
+    return textString();
   }
 
   /** Completion tokens relayed so far (all legs). */

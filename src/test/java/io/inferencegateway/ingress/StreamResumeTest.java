@@ -158,4 +158,53 @@ class StreamResumeTest {
     relay(withLogprobs, false, event(chunk("c", 1, new JsonObject().put("content", "a"), null)), event(scored));
     assertThat(withLogprobs.whyNot(2)).isEqualTo("log probabilities relayed");
   }
+
+  @Test
+  void eventsSplitAcrossReadsAndMultiByteTextSplitAcrossThemKeepTheText() {
+    StreamResume resume = new StreamResume(Operation.CHAT);
+    String all = String.join("",
+        event(chunk("c", 1, new JsonObject().put("role", "assistant").put("content", ""), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "日本"), null)),
+        event(chunk("c", 1, new JsonObject().put("content", " café \\ \"q\""), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "😀"), null)),
+        event(chunk("c", 1, new JsonObject().put("content", "."), "length")));
+    byte[] bytes = all.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    List<Buffer> out = new ArrayList<>();
+    SseRelay relay = new SseRelay(false, false, out::add, resume);
+    for (int i = 0; i < bytes.length; i += 3) { // three bytes a read: keys, escapes and characters cut everywhere
+      relay.feed(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 3))));
+    }
+    Buffer sent = Buffer.buffer();
+    out.forEach(sent::appendBuffer);
+    assertThat(sent.toString()).as("relayed unchanged").isEqualTo(all);
+    assertThat(resume.text()).isEqualTo("日本 café \\ \"q\"😀.");
+    assertThat(resume.tokens()).isEqualTo(4);
+    assertThat(resume.finished()).isTrue();
+
+    JsonObject original = new JsonObject().put("model", "m").put("stream", true)
+        .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
+    JsonObject continuation = new JsonObject(resume.continuation(original.toBuffer()));
+    assertThat(continuation.getJsonArray("messages").getJsonObject(1).getString("content"))
+        .as("the continuation carries the text decoded once from its bytes").isEqualTo("日本 café \\ \"q\"😀.");
+  }
+
+  @Test
+  void aTextKeyOrErrorInsideValuesDoesNotFoolTheByteScan() {
+    StreamResume resume = new StreamResume(Operation.COMPLETIONS);
+    JsonObject tricky = new JsonObject().put("id", "c").put("object", "text_completion").put("created", 1)
+        .put("model", "\"text\":\"no\"").put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+            .put("text", "error").put("logprobs", (Object) null).put("finish_reason", (Object) null)));
+    JsonObject plain = tricky.copy().put("model", "m");
+    plain.getJsonArray("choices").getJsonObject(0).put("text", " \"error\" text:");
+    relay(resume, false, event(plain), event(tricky), event(plain));
+    assertThat(resume.text()).isEqualTo(" \"error\" text:error \"error\" text:");
+    assertThat(resume.tokens()).isEqualTo(3);
+    assertThat(resume.finished()).isFalse();
+
+    StreamResume tools = new StreamResume(Operation.CHAT);
+    relay(tools, false, event(chunk("c", 1, new JsonObject().put("content", "a"), null)),
+        event(chunk("c", 1, new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject().put("id", "t"))),
+            null)));
+    assertThat(tools.whyNot(2)).isEqualTo("tool calls relayed");
+  }
 }
