@@ -47,6 +47,10 @@ public final class UsageJournal implements AutoCloseable {
   private static final Pattern SEGMENT = Pattern.compile("segment-(\\d{16})\\.jsonl");
   static final String CHECKPOINT = "checkpoint";
   private static final int MAX_DIRS = 64;
+  private static final int INITIAL_BUFFER = 64 * 1024;
+  private static final int MAX_KEPT_BUFFER = 4 * 1024 * 1024;
+  /** The checkpoint file is written at most this often (and at close), not after every stored batch. */
+  static final long CHECKPOINT_WRITE_NANOS = 1_000_000_000L;
 
   /** A place in the journal: a segment and a byte offset in it. Ordered by segment, then offset. */
   public record Position(long segment, long offset) implements Comparable<Position> {
@@ -74,6 +78,11 @@ public final class UsageJournal implements AutoCloseable {
   private boolean dirty;
   private Position checkpoint;
   private long skippedLines;
+  /** What the checkpoint file says, and when it was written ({@link System#nanoTime}). */
+  private Position writtenCheckpoint;
+  private long writtenAtNanos;
+  /** The lines of one append, reused (one worker thread at a time runs every method). */
+  private JsonBytes lines = new JsonBytes(INITIAL_BUFFER);
 
   private UsageJournal(Path dir, GatewayConfig.Journal settings, FileChannel lockChannel, FileLock lock) {
     this.dir = dir;
@@ -135,6 +144,8 @@ public final class UsageJournal implements AutoCloseable {
       }
     }
     checkpoint = readCheckpoint();
+    writtenCheckpoint = checkpoint;
+    writtenAtNanos = System.nanoTime() - CHECKPOINT_WRITE_NANOS; // the first checkpoint is written at once
     if (segments.isEmpty() || checkpoint.segment() < segments.firstKey()) {
       checkpoint = new Position(segments.isEmpty() ? 0 : segments.firstKey(), 0);
     }
@@ -282,25 +293,29 @@ public final class UsageJournal implements AutoCloseable {
    * leaves no room (nothing is written then).
    */
   public Position append(List<UsageRecord> records) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(records.size() * 400);
+    JsonBytes out = lines;
+    out.reset();
     for (UsageRecord r : records) {
-      out.write(r.toJson().toBuffer().getBytes());
-      out.write('\n');
+      r.writeJson(out); // the bytes JsonObject.toBuffer() gives, written straight into one reused buffer
+      out.raw('\n');
     }
-    byte[] bytes = out.toByteArray();
-    if (pendingBytes() + bytes.length > settings.maxBytes()) {
+    int length = out.length();
+    if (out.capacity() > MAX_KEPT_BUFFER) {
+      lines = new JsonBytes(INITIAL_BUFFER); // a batch of long stored contents: do not keep its buffer for ever
+    }
+    if (pendingBytes() + length > settings.maxBytes()) {
       return null;
     }
     long size = segments.get(currentSegment);
-    if (size > 0 && size + bytes.length > settings.segmentBytes()) {
+    if (size > 0 && size + length > settings.segmentBytes()) {
       startSegment(currentSegment + 1);
       size = 0;
     }
-    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    ByteBuffer buf = out.byteBuffer();
     while (buf.hasRemaining()) {
       current.write(buf);
     }
-    segments.put(currentSegment, size + bytes.length);
+    segments.put(currentSegment, size + length);
     dirty = true;
     if (settings.fsync().equals("always")) {
       sync();
@@ -406,18 +421,30 @@ public final class UsageJournal implements AutoCloseable {
   }
 
   /**
-   * Notes that every record before {@code p} is in the database: writes the checkpoint file (replaced atomically)
-   * and deletes the segments wholly before it.
+   * Notes that every record before {@code p} is in the database and deletes the segments wholly before it. The
+   * checkpoint file (replaced atomically) is written at most once a second and at {@link #close}, not after every
+   * stored batch: after a crash the records of the last second are replayed from the older checkpoint, which is
+   * harmless because replay is idempotent (the table refuses a repeated {@code request_id}: INSERT IGNORE). A file
+   * naming a segment already deleted is read as the start of the first segment left (see {@link #load}).
    */
   public void checkpoint(Position p) throws IOException {
     if (!checkpoint.before(p)) {
       return;
     }
+    checkpoint = p;
+    deleteBefore(p.segment());
+    if (System.nanoTime() - writtenAtNanos >= CHECKPOINT_WRITE_NANOS) {
+      writeCheckpoint();
+    }
+  }
+
+  private void writeCheckpoint() throws IOException {
+    Position p = checkpoint;
     Path tmp = dir.resolve(CHECKPOINT + ".tmp");
     Files.writeString(tmp, p.segment() + " " + p.offset() + "\n", StandardCharsets.US_ASCII);
     Files.move(tmp, dir.resolve(CHECKPOINT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    checkpoint = p;
-    deleteBefore(p.segment());
+    writtenCheckpoint = p;
+    writtenAtNanos = System.nanoTime();
   }
 
   private void deleteBefore(long segment) throws IOException {
@@ -429,6 +456,16 @@ public final class UsageJournal implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    try {
+      if (writtenCheckpoint != null && checkpoint != null && !checkpoint.equals(writtenCheckpoint)) {
+        writeCheckpoint(); // the last stored batches (the file lags by up to a second)
+      }
+    } finally {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() throws IOException {
     try {
       if (current != null) {
         current.force(false);

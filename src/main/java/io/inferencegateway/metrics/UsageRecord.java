@@ -39,6 +39,43 @@ public record UsageRecord(String requestId, Long apiKeyId, String model, Long re
         .put("replicas", replicas);
   }
 
+  private static byte[] key(String prefix) {
+    return prefix.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  private static final byte[] REQUEST_ID = key("{\"request_id\":");
+  private static final byte[] API_KEY_ID = key(",\"api_key_id\":");
+  private static final byte[] MODEL = key(",\"model\":");
+  private static final byte[] REPLICA_ID = key(",\"replica_id\":");
+  private static final byte[] ENDPOINT = key(",\"endpoint\":");
+  private static final byte[] STREAM = key(",\"stream\":");
+  private static final byte[] STARTED_AT_MS = key(",\"started_at_ms\":");
+  private static final byte[] DURATION_NS = key(",\"duration_ns\":");
+  private static final byte[] TTFT_NS = key(",\"ttft_ns\":");
+  private static final byte[] PROMPT_TOKENS = key(",\"prompt_tokens\":");
+  private static final byte[] COMPLETION_TOKENS = key(",\"completion_tokens\":");
+  private static final byte[] TOTAL_TOKENS = key(",\"total_tokens\":");
+  private static final byte[] STATUS = key(",\"status\":");
+  private static final byte[] ERROR = key(",\"error\":");
+  private static final byte[] INPUT = key(",\"input\":");
+  private static final byte[] OUTPUT = key(",\"output\":");
+  private static final byte[] RESUMES = key(",\"resumes\":");
+  private static final byte[] REPLICAS = key(",\"replicas\":");
+
+  /**
+   * Writes {@link #toJson()} as one line of JSON (no newline) straight into {@code out}: the same bytes, without
+   * building the object and running Jackson for each record (the usage journal's hot path).
+   */
+  void writeJson(JsonBytes out) {
+    out.raw(REQUEST_ID).string(requestId).raw(API_KEY_ID).number(apiKeyId).raw(MODEL).string(model)
+        .raw(REPLICA_ID).number(replicaId).raw(ENDPOINT).string(endpoint).raw(STREAM).bool(stream)
+        .raw(STARTED_AT_MS).number(startedAtMs).raw(DURATION_NS).number(durationNanos).raw(TTFT_NS).number(ttftNanos)
+        .raw(PROMPT_TOKENS).number(promptTokens).raw(COMPLETION_TOKENS).number(completionTokens)
+        .raw(TOTAL_TOKENS).number(totalTokens).raw(STATUS).number(status).raw(ERROR).string(error)
+        .raw(INPUT).string(input).raw(OUTPUT).string(output).raw(RESUMES).number(resumes)
+        .raw(REPLICAS).string(replicas).raw('}');
+  }
+
   public static UsageRecord fromJson(JsonObject j) {
     return new UsageRecord(j.getString("request_id"), j.getLong("api_key_id"), j.getString("model"),
         j.getLong("replica_id"), j.getString("endpoint"), j.getBoolean("stream", false), j.getLong("started_at_ms"),

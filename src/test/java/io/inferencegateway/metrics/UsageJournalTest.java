@@ -155,4 +155,51 @@ class UsageJournalTest {
     }
     assertThat(segmentFiles(dataDir.resolve("usage-journal-2"))).isEmpty();
   }
+
+  @Test
+  void linesAreWhatJsonObjectWritesAndFieldsWithQuotesUnicodeAndControlsRoundTrip() throws IOException {
+    UsageRecord odd = new UsageRecord("req-\"q\"\\", null, "мод/ель", null, "completions", true, -5L, Long.MAX_VALUE,
+        -1, 0, Integer.MAX_VALUE, Integer.MIN_VALUE, 499, "line\nbreak\ttab\r\b\f\u0001\u001f\u007f end",
+        "日本語 😀 café </script>", "{\"usage\": 1}", 3, "4,5");
+    List<UsageRecord> all = List.of(odd, record(1),
+        new UsageRecord("r", 1L, "m", 2L, "chat/completions", false, 0, 0, 0, 0, 0, 0, 200, null, "", "a\u2028b", 0,
+            null),
+        new UsageRecord("lone \ud800 \udc00 surrogates", 1L, "m", 2L, "x", false, 0, 0, 0, 0, 0, 0, 200, null, null,
+            "\ud83d", 0, null));
+    for (UsageRecord r : all) {
+      JsonBytes out = new JsonBytes(16);
+      r.writeJson(out);
+      assertThat(new String(out.toByteArray(), StandardCharsets.UTF_8))
+          .as("the same bytes as JsonObject.toBuffer()").isEqualTo(r.toJson().toBuffer().toString());
+    }
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      UsageJournal.Position start = j.checkpoint();
+      j.append(all);
+      assertThat(readAll(j, start, 10)).isEqualTo(all);
+    }
+  }
+
+  @Test
+  void theCheckpointFileLagsAtMostASecondAndIsWrittenAtClose() throws IOException {
+    Path file;
+    UsageJournal.Position last;
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      file = j.directory().resolve(UsageJournal.CHECKPOINT);
+      UsageJournal.Position start = j.checkpoint();
+      j.append(records(0, 3));
+      UsageJournal.Position first = j.read(start, j.end(), 1).end();
+      j.checkpoint(first);
+      assertThat(Files.readString(file).trim()).as("the first one is written at once")
+          .isEqualTo(first.segment() + " " + first.offset());
+      last = j.end();
+      j.checkpoint(last);
+      assertThat(j.checkpoint()).isEqualTo(last);
+      assertThat(Files.readString(file).trim()).as("not again within a second")
+          .isEqualTo(first.segment() + " " + first.offset());
+    }
+    assertThat(Files.readString(file).trim()).as("close writes the last one").isEqualTo(last.segment() + " " + last.offset());
+    try (UsageJournal j = UsageJournal.open(dataDir, SMALL)) {
+      assertThat(readAll(j, j.checkpoint(), 10)).isEmpty();
+    }
+  }
 }
