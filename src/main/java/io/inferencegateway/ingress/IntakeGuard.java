@@ -5,10 +5,8 @@ import io.vertx.core.http.HttpServerRequest;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,9 +35,20 @@ final class IntakeGuard {
   }
 
   /** A watched body (identity: one per request). */
-  static final class Entry {
+  static final class Entry implements SlotList.Slotted {
     final long deadlineNanos;
     final Waiting waiting;
+    private int slot = -1;
+
+    @Override
+    public int slot() {
+      return slot;
+    }
+
+    @Override
+    public void slot(int slot) {
+      this.slot = slot;
+    }
 
     Entry(long deadlineNanos, Waiting waiting) {
       this.deadlineNanos = deadlineNanos;
@@ -68,7 +77,7 @@ final class IntakeGuard {
   private final long idleNanos;
   private final LongSupplier clockNanos;
   private final Map<HttpConnection, Conn> conns = new HashMap<>();
-  private final Set<Entry> bodies = new HashSet<>();
+  private final SlotList<Entry> bodies = new SlotList<>();
 
   /** @param idleTimeoutMs 0: idle connections are never closed */
   IntakeGuard(long deadlineMs, long idleTimeoutMs, LongSupplier clockNanos) {
@@ -162,10 +171,10 @@ final class IntakeGuard {
       }
     }
     List<Entry> late = null;
-    for (java.util.Iterator<Entry> it = bodies.iterator(); it.hasNext(); ) {
-      Entry e = it.next();
+    for (int i = bodies.size() - 1; i >= 0; i--) { // from the end: a removal moves the last entry, already seen
+      Entry e = bodies.get(i);
       if (e.waiting.done()) {
-        it.remove();
+        bodies.remove(e);
       } else if (now - e.deadlineNanos > 0) {
         (late == null ? late = new ArrayList<>() : late).add(e);
       }

@@ -15,7 +15,7 @@ import java.util.UUID;
  * One proxied request, from arrival to its usage record: what each stage of the {@link RequestPipeline} found out,
  * for the stages after it. Lives on one event loop.
  */
-final class ProxyExchange {
+final class ProxyExchange implements SlotList.Slotted {
 
   final HttpServerRequest request;
   final Operation op;
@@ -51,6 +51,18 @@ final class ProxyExchange {
   long sentNanos;
   /** When the last byte came from upstream (for the idle watchdog); 0 before the answer started. */
   long lastDataNanos;
+  /** Its place in the watchdog's list, or -1 (see {@link SlotList}). */
+  private int watchSlot = -1;
+
+  @Override
+  public int slot() {
+    return watchSlot;
+  }
+
+  @Override
+  public void slot(int slot) {
+    watchSlot = slot;
+  }
 
   /** Set by the watchdog when it reset the upstream request for being late: why. Cleared for each attempt. */
   String timedOut;

@@ -1,9 +1,7 @@
 package io.inferencegateway.ingress;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
@@ -22,7 +20,7 @@ final class Watchdog {
   /** Why a request past its total time was reset: it gets no continuation either. */
   static final String TOTAL_TIME_EXCEEDED = "total request time exceeded";
 
-  private final Set<ProxyExchange> watched = new HashSet<>();
+  private final SlotList<ProxyExchange> watched = new SlotList<>();
   private final long totalTimeoutNanos;
   private final long firstByteTimeoutNanos;
   private final long idleTimeoutNanos;
@@ -81,7 +79,8 @@ final class Watchdog {
     }
     long now = clockNanos.getAsLong();
     List<ProxyExchange> late = null;
-    for (ProxyExchange ex : watched) {
+    for (int i = 0; i < watched.size(); i++) {
+      ProxyExchange ex = watched.get(i);
       if (ex.upstream != null && why(ex, now) != null) {
         (late == null ? late = new ArrayList<>() : late).add(ex);
       }
@@ -101,7 +100,10 @@ final class Watchdog {
    * request reset; the pipeline ends it with 503 {@code shutting_down} (a stream: with an error event). Returns how many.
    */
   int abortAll() {
-    List<ProxyExchange> all = new ArrayList<>(watched);
+    List<ProxyExchange> all = new ArrayList<>(watched.size());
+    for (int i = 0; i < watched.size(); i++) {
+      all.add(watched.get(i));
+    }
     for (ProxyExchange ex : all) {
       ex.shuttingDown = true;
       if (ex.upstream != null) {
