@@ -307,7 +307,9 @@ final class RelayAnswer {
 
   /**
    * The {@code "usage"} object of a JSON answer, found by scanning from its end (where vLLM puts it) and parsing only
-   * that object; null if there is none or the text is not what was expected (the caller then parses everything).
+   * that object; null if there is none at the answer's top level or the text is not what was expected (the caller
+   * then parses everything). A {@code "usage"} key cannot hide in a string (its quotes would be escaped there); one in
+   * a nested object is told apart by what follows it: only the top level's other members and its closing brace.
    */
   static JsonObject usageObject(Buffer answer) {
     SseRelay.Bytes b = SseRelay.Bytes.of(answer);
@@ -323,6 +325,24 @@ final class RelayAnswer {
     if (i >= len || b.at(i) != '{') {
       return null;
     }
+    int close = closingBrace(b, i, len);
+    if (close < 0 || !closesTopLevel(b, close + 1, len)) {
+      return null;
+    }
+    UsageParser parser = new UsageParser(b, i, close + 1);
+    JsonObject usage = parser.object();
+    if (usage != null && parser.at == close + 1) {
+      return usage; // the usual flat object of counts: read by hand
+    }
+    try {
+      return new JsonObject(answer.slice(i, close + 1)); // something else in it: Jackson, from the bytes
+    } catch (DecodeException e) {
+      return null;
+    }
+  }
+
+  /** The index of the brace closing the object that opens at {@code i}, or -1. */
+  private static int closingBrace(SseRelay.Bytes b, int i, int len) {
     int depth = 0;
     boolean inString = false;
     for (int j = i; j < len; j++) {
@@ -338,14 +358,170 @@ final class RelayAnswer {
       } else if (c == '{') {
         depth++;
       } else if (c == '}' && --depth == 0) {
-        try {
-          return new JsonObject(answer.slice(i, j + 1)); // parsed from the bytes, no string in between
-        } catch (DecodeException e) {
+        return j;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether the text from {@code from} closes exactly one object (members in between allowed) and ends there. */
+  private static boolean closesTopLevel(SseRelay.Bytes b, int from, int len) {
+    int depth = 0;
+    boolean inString = false;
+    for (int j = from; j < len; j++) {
+      byte c = b.at(j);
+      if (inString) {
+        if (c == '\\') {
+          j++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        if (depth < 0) {
+          return false;
+        }
+        inString = true;
+      } else if (c == '{' || c == '[') {
+        if (depth < 0) {
+          return false;
+        }
+        depth++;
+      } else if (c == '}' || c == ']') {
+        if (--depth < -1) {
+          return false;
+        }
+      } else if (depth < 0 && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        return false;
+      }
+    }
+    return depth == -1;
+  }
+
+  /**
+   * Reads a usage object by hand when it holds only what vLLM puts there: keys without escapes, and integers, nulls,
+   * booleans or such objects as values; {@link #object} returns null for anything else. Integers become Integer or
+   * Long, as Jackson makes them.
+   */
+  private static final class UsageParser {
+    private final SseRelay.Bytes b;
+    private final int end;
+    int at;
+
+    UsageParser(SseRelay.Bytes b, int from, int end) {
+      this.b = b;
+      this.at = from;
+      this.end = end;
+    }
+
+    private void spaces() {
+      while (at < end && (b.at(at) == ' ' || b.at(at) == '\n' || b.at(at) == '\r' || b.at(at) == '\t')) {
+        at++;
+      }
+    }
+
+    JsonObject object() {
+      spaces();
+      if (at >= end || b.at(at) != '{') {
+        return null;
+      }
+      at++;
+      JsonObject o = new JsonObject();
+      spaces();
+      if (at < end && b.at(at) == '}') {
+        at++;
+        return o;
+      }
+      while (true) {
+        spaces();
+        if (at >= end || b.at(at) != '"') {
+          return null;
+        }
+        int from = ++at;
+        while (at < end && b.at(at) != '"') {
+          byte c = b.at(at);
+          if (c == '\\' || c < 0x20) {
+            return null;
+          }
+          at++;
+        }
+        if (at >= end) {
+          return null;
+        }
+        String key = new String(b.array(), b.offset() + from, at - from, java.nio.charset.StandardCharsets.UTF_8);
+        at++;
+        spaces();
+        if (at >= end || b.at(at) != ':') {
+          return null;
+        }
+        at++;
+        spaces();
+        if (at >= end) {
+          return null;
+        }
+        byte c = b.at(at);
+        if (c == '{') {
+          JsonObject inner = object();
+          if (inner == null) {
+            return null;
+          }
+          o.put(key, inner);
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+          int start = at;
+          if (c == '-') {
+            at++;
+          }
+          long v = 0;
+          int digits = 0;
+          while (at < end && b.at(at) >= '0' && b.at(at) <= '9') {
+            v = v * 10 + (b.at(at++) - '0');
+            digits++;
+          }
+          if (digits == 0 || digits > 18 || (at < end && (b.at(at) == '.' || b.at(at) == 'e' || b.at(at) == 'E'))
+              || (digits > 1 && b.at(c == '-' ? start + 1 : start) == '0')) {
+            return null;
+          }
+          v = c == '-' ? -v : v;
+          if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+            o.put(key, (int) v);
+          } else {
+            o.put(key, v);
+          }
+        } else if (word("null")) {
+          o.putNull(key);
+        } else if (word("true")) {
+          o.put(key, true);
+        } else if (word("false")) {
+          o.put(key, false);
+        } else {
+          return null;
+        }
+        spaces();
+        if (at >= end) {
+          return null;
+        }
+        if (b.at(at) == ',') {
+          at++;
+        } else if (b.at(at) == '}') {
+          at++;
+          return o;
+        } else {
           return null;
         }
       }
     }
-    return null;
+
+    private boolean word(String w) {
+      if (end - at < w.length()) {
+        return false;
+      }
+      for (int k = 0; k < w.length(); k++) {
+        if (b.at(at + k) != w.charAt(k)) {
+          return false;
+        }
+      }
+      at += w.length();
+      return true;
+    }
   }
 
   private static final byte[] USAGE = "\"usage\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);

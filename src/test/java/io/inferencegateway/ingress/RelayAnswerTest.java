@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import org.junit.jupiter.api.Test;
@@ -176,5 +177,26 @@ class RelayAnswerTest {
     assertThat(usage.getJsonObject("prompt_tokens_details").getInteger("cached_tokens")).isEqualTo(4);
     assertThat(RelayAnswer.usageObject(Buffer.buffer("{\"choices\":[]}"))).isNull();
     assertThat(RelayAnswer.usageObject(Buffer.buffer("{\"usage\":null}"))).isNull();
+  }
+
+  @Test
+  void theUsageReadByHandIsWhatJacksonReadsAndOnlyTheTopLevelOneCounts() {
+    String[] usages = {
+        "{\"prompt_tokens\":9,\"total_tokens\":12,\"completion_tokens\":3,\"prompt_tokens_details\":null}",
+        "{ \"prompt_tokens\" : 0 , \"big\":12345678901234,\"neg\":-7,\"ok\":true,\"no\":false,\"d\":{ } }",
+        "{\"prompt_tokens\":1.5,\"x\":[1],\"s\":\"a\\\"b\",\"e\":1e3,\"h\":99999999999999999999}",
+        "{}",
+    };
+    for (String u : usages) {
+      String answer = "{\"id\":\"c\",\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":" + u
+          + ",\"prompt_logprobs\":null,\"kv\":{\"a\":[1,{\"b\":\"}\"}]}}\n";
+      assertThat(RelayAnswer.usageObject(Buffer.buffer(answer))).as(u).isEqualTo(new JsonObject(u))
+          .isEqualTo(new JsonObject(answer).getJsonObject("usage"));
+    }
+    String nested = "{\"choices\":[{\"message\":{\"usage\":{\"prompt_tokens\":1}}}],\"usage\":null}";
+    assertThat(RelayAnswer.usageObject(Buffer.buffer(nested))).as("a nested usage is not the answer's").isNull();
+    String nestedLast = "{\"usage\":{\"prompt_tokens\":2},\"choices\":[{\"usage\":{\"prompt_tokens\":1}}]}";
+    assertThat(RelayAnswer.usageObject(Buffer.buffer(nestedLast))).as("the caller parses all then").isNull();
+    assertThat(RelayAnswer.usageObject(Buffer.buffer("{\"a\":{\"usage\":{\"p\":1}},\"b\":1}"))).isNull();
   }
 }
