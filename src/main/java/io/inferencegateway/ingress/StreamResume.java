@@ -134,7 +134,8 @@ final class StreamResume implements SseRelay.EventTap {
 
   /**
    * Notes a plain token event (one choice, text without escapes, no tool calls or log probabilities) from its bytes,
-   * as vLLM writes them; false (nothing noted) for anything else, which is then parsed.
+   * as vLLM writes them, and passes the usage chunk (empty choices: nothing to note in the first leg); false (nothing
+   * noted) for anything else, which is then parsed.
    *
    * <p>One pass over the event: from each string (key or value, skipped whole, escapes included) to the next. A key
    * is a string followed by a colon; only the few keys above are compared. A string {@code "error"} or
@@ -145,6 +146,7 @@ final class StreamResume implements SseRelay.EventTap {
     int off = b.offset();
     byte[] textKey = chat ? CONTENT : TEXT;
     boolean choices = false;
+    boolean noChoice = false;
     boolean sawText = false;
     int pieceFrom = -1;
     int pieceTo = -1;
@@ -209,10 +211,14 @@ final class StreamResume implements SseRelay.EventTap {
         }
       } else if (is(a, off + from, len, CHOICES)) {
         int o = v + 1 < end && value == '[' ? skipSpaces(a, off, v + 1, end) : end;
-        if (o >= end || a[off + o] != '{') {
+        if (o >= end || (a[off + o] != '{' && a[off + o] != ']')) {
           return false;
         }
+        if (choices) {
+          return false; // a second choices key: the parser decides
+        }
         choices = true;
+        noChoice = a[off + o] == ']'; // the usage chunk: nothing to note (the relay reads its usage)
       } else if (is(a, off + from, len, LOGPROBS)) {
         if (value != 'n') {
           return false;
@@ -222,7 +228,7 @@ final class StreamResume implements SseRelay.EventTap {
       }
       i = v;
     }
-    if (!choices) {
+    if (!choices || (noChoice && (sawText || finish))) {
       return false;
     }
     if (finish) {

@@ -167,10 +167,13 @@ class StreamResumeTest {
         event(chunk("c", 1, new JsonObject().put("content", "日本"), null)),
         event(chunk("c", 1, new JsonObject().put("content", " café \\ \"q\""), null)),
         event(chunk("c", 1, new JsonObject().put("content", "😀"), null)),
-        event(chunk("c", 1, new JsonObject().put("content", "."), "length")));
+        event(chunk("c", 1, new JsonObject().put("content", "."), "length")),
+        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[],"
+            + "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":7,\"completion_tokens\":4}}\n\n",
+        "data: [DONE]\n\n");
     byte[] bytes = all.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     List<Buffer> out = new ArrayList<>();
-    SseRelay relay = new SseRelay(false, false, out::add, resume);
+    SseRelay relay = new SseRelay(true, false, out::add, resume);
     for (int i = 0; i < bytes.length; i += 3) { // three bytes a read: keys, escapes and characters cut everywhere
       relay.feed(Buffer.buffer(java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 3))));
     }
@@ -178,8 +181,9 @@ class StreamResumeTest {
     out.forEach(sent::appendBuffer);
     assertThat(sent.toString()).as("relayed unchanged").isEqualTo(all);
     assertThat(resume.text()).isEqualTo("日本 café \\ \"q\"😀.");
-    assertThat(resume.tokens()).isEqualTo(4);
+    assertThat(resume.tokens()).as("the usage chunk is no token").isEqualTo(4);
     assertThat(resume.finished()).isTrue();
+    assertThat(relay.usage().getInteger("completion_tokens")).isEqualTo(4);
 
     JsonObject original = new JsonObject().put("model", "m").put("stream", true)
         .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi")));
