@@ -114,8 +114,11 @@ final class IntakeGuard {
     long start = c.sawRequest ? now : c.openedNanos;
     c.sawRequest = true;
     c.idleSinceNanos = 0;
-    if (!c.active.isEmpty()) { // answered requests go now, not at the next sweep (a busy connection makes many)
-      c.active.removeIf(IntakeGuard::answered);
+    List<HttpServerRequest> active = c.active;
+    for (int i = active.size() - 1; i >= 0; i--) { // answered requests go now, not at the next sweep (a busy
+      if (answered(active.get(i))) {                // connection makes many); a loop: removeIf allocates per call
+        active.remove(i);
+      }
     }
     c.active.add(req);
     if (req.headers().contains(io.vertx.core.http.HttpHeaders.UPGRADE)) {
