@@ -43,22 +43,9 @@ public final class RequestValidator {
       return IngressFailure.invalid("messages", "`messages` is required and must be a non-empty array.");
     }
     for (int i = 0; i < list.size(); i++) {
-      Object m = list.getValue(i);
-      String at = "messages[" + i + "]";
-      if (!(m instanceof JsonObject msg)) {
-        return IngressFailure.invalid(at, at + " must be an object with `role` and `content`.");
-      }
-      Object role = msg.getValue("role");
-      if (!(role instanceof String r) || r.isBlank()) {
-        return IngressFailure.invalid(at + ".role", at + ".role is required and must be a non-empty string.");
-      }
-      if (!msg.containsKey("content")) {
-        return IngressFailure.invalid(at + ".content", at + ".content is required.");
-      }
-      Object content = msg.getValue("content");
-      boolean toolCallsOnly = content == null && "assistant".equals(r) && msg.getValue("tool_calls") instanceof JsonArray;
-      if (!(content instanceof String || content instanceof JsonArray || toolCallsOnly)) {
-        return IngressFailure.invalid(at + ".content", at + ".content must be a string or an array of content parts.");
+      IngressFailure f = message(list.getValue(i), i);
+      if (f != null) {
+        return f;
       }
     }
     IngressFailure f = common(body);
@@ -84,6 +71,30 @@ public final class RequestValidator {
       return f;
     }
     return tools(body.getValue("tools"));
+  }
+
+  /** One chat message; its name ({@code messages[i]}) is only built for a refusal. */
+  private static IngressFailure message(Object m, int i) {
+    if (!(m instanceof JsonObject msg)) {
+      String at = "messages[" + i + "]";
+      return IngressFailure.invalid(at, at + " must be an object with `role` and `content`.");
+    }
+    Object role = msg.getValue("role");
+    if (!(role instanceof String r) || r.isBlank()) {
+      String at = "messages[" + i + "]";
+      return IngressFailure.invalid(at + ".role", at + ".role is required and must be a non-empty string.");
+    }
+    Object content = msg.getValue("content");
+    if (content == null && !msg.containsKey("content")) {
+      String at = "messages[" + i + "]";
+      return IngressFailure.invalid(at + ".content", at + ".content is required.");
+    }
+    boolean toolCallsOnly = content == null && "assistant".equals(r) && msg.getValue("tool_calls") instanceof JsonArray;
+    if (!(content instanceof String || content instanceof JsonArray || toolCallsOnly)) {
+      String at = "messages[" + i + "]";
+      return IngressFailure.invalid(at + ".content", at + ".content must be a string or an array of content parts.");
+    }
+    return null;
   }
 
   private static IngressFailure completions(JsonObject body) {
