@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The gateway's own Prometheus meters. Per-request meters are updated by the metrics writer from usage records, off
@@ -26,10 +27,7 @@ public final class GatewayMeters {
   private final Counter redisFailures;
   private final Counter usageWriteFailures;
   private final Counter unauthorized;
-  private final ConcurrentHashMap<String, Counter> requests = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> tokens = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Timer> latency = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Timer> ttft = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ModelMeters> models = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> failovers = new ConcurrentHashMap<>();
   private volatile java.util.function.Supplier<io.vertx.core.json.JsonObject> admission =
       io.vertx.core.json.JsonObject::new;
@@ -127,35 +125,100 @@ public final class GatewayMeters {
   /** Counts one finished request (called by the metrics writer). */
   public void record(UsageRecord r) {
     String model = r.model() == null ? "none" : r.model();
-    String status = Integer.toString(r.status());
-    requests.computeIfAbsent(model + '\u0000' + status, k -> Counter.builder("gateway_requests")
-        .description("Requests by model and HTTP status").tag("model", model).tag("status", status)
-        .register(registry)).increment();
+    ModelMeters m = models.get(model); // one look-up per record: no key strings or lambdas built on the hot path
+    if (m == null) {
+      m = models.computeIfAbsent(model, ModelMeters::new);
+    }
+    m.requests(r.status()).increment();
     if (r.promptTokens() > 0) {
-      tokenCounter(model, "prompt").increment(r.promptTokens());
+      m.tokens(true).increment(r.promptTokens());
     }
     if (r.completionTokens() > 0) {
-      tokenCounter(model, "completion").increment(r.completionTokens());
+      m.tokens(false).increment(r.completionTokens());
     }
     if (r.replicaId() != null) {
-      latency.computeIfAbsent(model, k -> Timer.builder("gateway_upstream_latency")
-          .description("Time from request to the end of the answer, for requests that reached a replica")
-          .tag("model", model).publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
-          .register(registry)).record(r.durationNanos(), TimeUnit.NANOSECONDS);
+      m.latency().record(r.durationNanos(), TimeUnit.NANOSECONDS);
       if (r.ttftNanos() >= 0) {
-        ttft.computeIfAbsent(model, k -> Timer.builder("gateway_time_to_first_token")
-            .description("Time from request to the first byte (non-streaming) or event (streaming) of the answer")
-            .tag("model", model).publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(2))
-            .register(registry)).record(r.ttftNanos(), TimeUnit.NANOSECONDS);
+        m.ttft().record(r.ttftNanos(), TimeUnit.NANOSECONDS);
       }
     }
   }
 
+  /**
+   * The meters of one model, each registered the first time it is needed (a series appears with its first value, as
+   * before); the status counters by code (100 to 599 in an array, anything else in a map).
+   */
+  private final class ModelMeters {
+    private final String model;
+    private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(500);
+    private final ConcurrentHashMap<Integer, Counter> otherStatus = new ConcurrentHashMap<>();
+    private volatile Counter prompt;
+    private volatile Counter completion;
+    private volatile Timer latency;
+    private volatile Timer ttft;
+
+    ModelMeters(String model) {
+      this.model = model;
+    }
+
+    Counter requests(int status) {
+      if (status < 100 || status > 599) {
+        return otherStatus.computeIfAbsent(status, this::requestCounter);
+      }
+      Counter c = byStatus.get(status - 100);
+      if (c == null) {
+        c = requestCounter(status); // the registry hands out the same counter for the same tags: a race is harmless
+        byStatus.set(status - 100, c);
+      }
+      return c;
+    }
+
+    private Counter requestCounter(int status) {
+      return Counter.builder("gateway_requests").description("Requests by model and HTTP status")
+          .tag("model", model).tag("status", Integer.toString(status)).register(registry);
+    }
+
+    Counter tokens(boolean isPrompt) {
+      Counter c = isPrompt ? prompt : completion;
+      if (c == null) {
+        c = tokenCounter(model, isPrompt ? "prompt" : "completion");
+        if (isPrompt) {
+          prompt = c;
+        } else {
+          completion = c;
+        }
+      }
+      return c;
+    }
+
+    Timer latency() {
+      Timer t = latency;
+      if (t == null) {
+        latency = t = Timer.builder("gateway_upstream_latency")
+            .description("Time from request to the end of the answer, for requests that reached a replica")
+            .tag("model", model).publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
+            .register(registry);
+      }
+      return t;
+    }
+
+    Timer ttft() {
+      Timer t = ttft;
+      if (t == null) {
+        ttft = t = Timer.builder("gateway_time_to_first_token")
+            .description("Time from request to the first byte (non-streaming) or event (streaming) of the answer")
+            .tag("model", model).publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(2))
+            .register(registry);
+      }
+      return t;
+    }
+  }
+
   private Counter tokenCounter(String model, String type) {
-    return tokens.computeIfAbsent(model + '\u0000' + type, k -> Counter.builder("gateway_tokens")
+    return Counter.builder("gateway_tokens")
         .description("Tokens by model and type (prompt or completion)").tag("model", model).tag("type", type)
-        .register(registry));
+        .register(registry);
   }
 }
