@@ -107,10 +107,20 @@ public final class SseRelay {
     }
   }
 
-  /** Joins what one read forwards; only a hidden usage chunk in the middle makes two pieces (then one copy). */
+  /**
+   * Joins what one read forwards; only a hidden usage chunk in the middle makes two pieces. They are joined without a
+   * copy (a composite of the two, written with one system call); the pieces are Vert.x heap buffers, which nothing
+   * frees, and each is wrapped unreleasable so that the write's release of the composite leaves them alone.
+   */
   private static Buffer append(Buffer out, Buffer piece) {
     if (out == null) {
       return piece;
+    }
+    if (out instanceof io.vertx.core.internal.buffer.BufferInternal a
+        && piece instanceof io.vertx.core.internal.buffer.BufferInternal b) {
+      return io.vertx.core.internal.buffer.BufferInternal.buffer(io.netty.buffer.Unpooled.wrappedBuffer(
+          io.netty.buffer.Unpooled.unreleasableBuffer(a.getByteBuf()),
+          io.netty.buffer.Unpooled.unreleasableBuffer(b.getByteBuf())));
     }
     return Buffer.buffer(out.length() + piece.length()).appendBuffer(out).appendBuffer(piece);
   }
