@@ -142,6 +142,7 @@ final class RelayAnswer {
         return;
       }
       ex.markData(clockNanos.getAsLong());
+      ex.lease.firstByte(); // the replica's prefill is over (see ReplicaView#score)
       relay.feed(chunk);
       if (out.writeQueueFull()) {
         // back-pressure from the client: the replica is not idle, the client is (see Watchdog)

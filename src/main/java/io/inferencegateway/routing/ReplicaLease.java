@@ -15,6 +15,7 @@ public final class ReplicaLease {
   private final ReplicaState replica;
   private boolean judged;
   private boolean released;
+  private boolean firstByte;
 
   ReplicaLease(ReplicaState replica) {
     this.replica = replica;
@@ -23,6 +24,17 @@ public final class ReplicaLease {
 
   public ReplicaState replica() {
     return replica;
+  }
+
+  /**
+   * The first byte of the answer came: the replica has computed the prompt (vLLM streams its first event after the
+   * prefill). Until then the request counts as prefilling in the replica's score; later calls do nothing.
+   */
+  public void firstByte() {
+    if (!firstByte && !released) {
+      firstByte = true;
+      replica.firstByteCame();
+    }
   }
 
   /** The replica answered. */
@@ -56,6 +68,10 @@ public final class ReplicaLease {
       return;
     }
     released = true;
+    if (!firstByte) {
+      firstByte = true;
+      replica.firstByteCame();
+    }
     replica.requestEnded();
     if (!judged) {
       replica.breaker().release();

@@ -120,15 +120,18 @@ public final class ReplicaRouter {
     return -1;
   }
 
-  /** The replica with the lowest score; ties are broken from a random starting point, so no replica is favoured. */
+  /**
+   * The replica with the lowest placement score (load, and prompts still being computed: see
+   * {@link ReplicaView#placementScore}); ties are broken from a random starting point, so no replica is favoured.
+   */
   static int leastLoaded(List<ReplicaView> views, IntUnaryOperator random) {
     int n = views.size();
     int start = n == 1 ? 0 : random.applyAsInt(n);
     int best = start;
-    double bestScore = views.get(start).score();
+    double bestScore = views.get(start).placementScore();
     for (int k = 1; k < n; k++) {
       int i = (start + k) % n;
-      double s = views.get(i).score();
+      double s = views.get(i).placementScore();
       if (s < bestScore) {
         best = i;
         bestScore = s;

@@ -26,6 +26,8 @@ public final class ReplicaState {
   /** The live part, shared by successive configurations of the same replica. */
   private static final class Live {
     final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests in flight whose first answer byte has not come yet: their prompts are still being computed. */
+    final AtomicInteger awaitingFirstByte = new AtomicInteger();
     final AtomicLong requests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
@@ -90,11 +92,20 @@ public final class ReplicaState {
   /** Only a {@link ReplicaLease} counts requests in and out. */
   void requestStarted() {
     live.inFlight.incrementAndGet();
+    live.awaitingFirstByte.incrementAndGet();
     live.requests.incrementAndGet();
+  }
+
+  void firstByteCame() {
+    live.awaitingFirstByte.decrementAndGet();
   }
 
   void requestEnded() {
     live.inFlight.decrementAndGet();
+  }
+
+  public int awaitingFirstByte() {
+    return live.awaitingFirstByte.get();
   }
 
   public long requests() {
@@ -202,7 +213,7 @@ public final class ReplicaState {
   public ReplicaView view(long nowMs, long loadStaleMs) {
     LoadReport load = live.load;
     return new ReplicaView(row.id(), live.inFlight.get(), load != null && load.freshAt(nowMs, loadStaleMs) ? load : null,
-        row.weight() == null ? 1 : row.weight(), live.inFlightAtScrape);
+        row.weight() == null ? 1 : row.weight(), live.inFlightAtScrape, live.awaitingFirstByte.get());
   }
 
   public JsonObject stateJson() {

@@ -53,6 +53,25 @@ class ReplicaLeaseTest {
   }
 
   @Test
+  void countsARequestAsPrefillingUntilItsFirstByteOrItsEnd() {
+    ReplicaState r = replica();
+    ReplicaLease answered = lease(r, T0);
+    ReplicaLease neverAnswered = lease(r, T0);
+    assertThat(r.awaitingFirstByte()).isEqualTo(2);
+    answered.firstByte();
+    answered.firstByte();
+    assertThat(r.awaitingFirstByte()).as("once per lease").isEqualTo(1);
+    assertThat(r.view(T0, 1000).awaitingFirstByte()).isEqualTo(1);
+    assertThat(r.view(T0, 1000).placementScore()).as("2 in flight, 1 of them still prefilling").isEqualTo(3);
+    neverAnswered.release();
+    assertThat(r.awaitingFirstByte()).as("the release ends the wait").isZero();
+    answered.release();
+    answered.firstByte();
+    assertThat(r.awaitingFirstByte()).as("nothing after the release").isZero();
+    assertThat(r.inFlight()).isZero();
+  }
+
+  @Test
   void aNeutralEndFreesTheProbeWithoutJudgingTheReplica() {
     long later = T0 + SETTINGS.breaker().maxOpenMs();
     ReplicaState r = halfOpen(later);

@@ -50,6 +50,17 @@ class RoutingStrategyTest {
   }
 
   @Test
+  void aRequestStillWaitingForItsFirstByteWeighsMoreThanADecodingOne() {
+    ReplicaView decoding = new ReplicaView(1, 3, null, 1, 3, 0);
+    ReplicaView prefilling = new ReplicaView(2, 2, null, 1, 2, 2);
+    assertThat(decoding.placementScore()).isEqualTo(3);
+    assertThat(prefilling.score()).isEqualTo(2);
+    assertThat(prefilling.placementScore()).as("2 in flight, both computing their prompts").isEqualTo(4);
+    assertThat(ReplicaRouter.leastLoaded(List.of(prefilling, decoding), n -> 0))
+        .as("the replica busy with decoding delays a new first token less").isEqualTo(1);
+  }
+
+  @Test
   void aStaleReportIsCarriedForwardWithThisGatewaysChangesSinceTheScrape() {
     LoadReport report = new LoadReport(8, 4, 0.5, 0); // all 12 ours at the scrape
     assertThat(new ReplicaView(1, 12, report, 1, 12).score()).isEqualTo(16); // 12 + 4 waiting counted twice
