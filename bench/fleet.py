@@ -43,12 +43,22 @@ LOADS = (0.5, 0.8, 0.95)
 STRATEGIES = ("round-robin", "least-in-flight", "default")
 
 # the simulated replica: tokens are words; a KV cache small enough that a replica cannot hold every conversation
-SIM_TOKENS = 128
+SIM_TOKENS = 256
+# Steps shaped after an 8B model on an A10G (the GPU of the llm-d result the issue cites): reading 16 GB of weights
+# at 600 GB/s makes a decode step about 27 ms whatever the batch (up to ~100 sequences), prefill runs at about
+# 3,700 tokens/s (0.27 ms per token), and the 4 GB left of 24 GB at vLLM's 0.9 memory share (after weights and
+# activations) hold about 32k tokens of KV cache (128 KiB per token): a replica holds its share of the live
+# conversations, not all of them. A fleet this slow is saturated by its GPUs, not by this 2-core machine's CPUs, at
+# a request rate the load generator can keep.
+KV_TOKENS = 32768
+GPU_ARGS = ["--step-base-ms", "27", "--step-per-seq-ms", "0.27", "--prefill-per-token-ms", "0.27"]
 SIM_ARGS = ["--engine", "faithful", "--tokens", str(SIM_TOKENS), "--max-model-len", "8192",
-            "--kv-cache-tokens", "16384", "--max-num-seqs", "256"]
+            "--kv-cache-tokens", str(KV_TOKENS), "--max-num-seqs", "256"] + GPU_ARGS
 SYSTEM_PROMPTS = 4
-SYSTEM_WORDS = 200
-CONVERSATIONS = 64
+SYSTEM_WORDS = 100
+USER_WORDS = (30, 150)
+TURNS = (4, 10)
+CONVERSATIONS = 48
 # 12 in flight per replica: past 8 sequences a simulated step costs 0.75 ms per sequence, so decode throughput is the
 # same with 12 as with 24, and steps (everyone's time per token, and the next prefill's wait) are half as long
 ADMISSION = {"enabled": True, "maxInFlightPerReplica": 12, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
@@ -69,25 +79,27 @@ def words(rng, vocab, n):
 class MultiTurn:
     """Conversations that grow by a user message and an answer each turn, over a few shared system prompts."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, conversations=CONVERSATIONS):
         self.rng = random.Random(seed)
         self.vocab = vocabulary(random.Random(7))
         srng = random.Random(11)
         self.systems = [words(srng, self.vocab, SYSTEM_WORDS) for _ in range(SYSTEM_PROMPTS)]
-        self.idle = [self.new_conversation() for _ in range(CONVERSATIONS)]
+        self.idle = [self.new_conversation() for _ in range(conversations)]
 
     def new_conversation(self):
         return {"messages": [{"role": "system", "content": self.rng.choice(self.systems)}],
-                "turns_left": self.rng.randint(3, 8)}
+                "turns_left": self.rng.randint(*TURNS)}
 
     def next_request(self):
         conv = self.idle.pop(self.rng.randrange(len(self.idle))) if self.idle else self.new_conversation()
-        conv["messages"].append({"role": "user", "content": words(self.rng, self.vocab, self.rng.randint(30, 90))})
+        conv["messages"].append({"role": "user", "content": words(self.rng, self.vocab, self.rng.randint(*USER_WORDS))})
         return conv["messages"], conv
 
-    def done(self, conv):
-        # the answer joins the history (its words stand for the model's; the prefix so far is what the cache holds)
-        conv["messages"].append({"role": "assistant", "content": words(self.rng, self.vocab, SIM_TOKENS)})
+    def done(self, conv, answer=None):
+        # the answer joins the history as the model gave it (a failed turn: stand-in words)
+        if not answer:
+            answer = words(self.rng, self.vocab, SIM_TOKENS)
+        conv["messages"].append({"role": "assistant", "content": answer})
         conv["turns_left"] -= 1
         self.idle.append(conv if conv["turns_left"] > 0 else self.new_conversation())
 
@@ -102,7 +114,7 @@ class Uniform:
     def next_request(self):
         return [{"role": "user", "content": words(self.rng, self.vocab, self.rng.randint(200, 800))}], None
 
-    def done(self, conv):
+    def done(self, conv, answer=None):
         pass
 
 
@@ -131,24 +143,36 @@ async def one_request(messages, key, results, tag=None, timeout=120):
             buf += chunk
         header, rest = buf.split(b"\r\n\r\n", 1)
         rec["status"] = int(header.split(b" ", 2)[1])
-        tail = rest
         while b"data:" not in rest:
             chunk = await asyncio.wait_for(reader.read(65536), timeout)
             if not chunk:
                 break
             rest += chunk
-            tail = (tail + chunk)[-4096:]
         rec["ttft"] = time.monotonic() - start
+        body = [rest]
         while True:
             chunk = await asyncio.wait_for(reader.read(65536), timeout)
             if not chunk:
                 break
-            tail = (tail + chunk)[-4096:]
+            body.append(chunk)
         rec["e2e"] = time.monotonic() - start
-        i = tail.rfind(b'"completion_tokens":')
-        if i >= 0:
-            num = tail[i + 20:i + 32].split(b",")[0].split(b"}")[0]
-            rec["tokens"] = int(num.strip() or 0)
+        # the answer as the client saw it: the next turn sends it back, as a chat client does (and then the
+        # replica that generated it finds its blocks in the prefix cache, output included)
+        text = []
+        for line in b"".join(body).split(b"\n"):
+            if not line.startswith(b"data: {"):
+                continue
+            try:
+                event = json.loads(line[6:])
+            except ValueError:
+                continue  # not one of vLLM's events (the answer is chunked per event, so none is cut)
+            if event.get("usage"):
+                rec["tokens"] = event["usage"].get("completion_tokens", 0)
+            for choice in event.get("choices") or []:
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    text.append(piece)
+        rec["text"] = "".join(text)
         writer.close()
         if rec["status"] != 200:
             rec["ttft"] = rec["e2e"] = None
@@ -175,7 +199,7 @@ async def open_loop(streams, seconds, warmup):
 
             async def send(messages=messages, conv=conv, measured=(t - t0) >= warmup):
                 rec = await one_request(messages, key, results, tag if measured else None)
-                workload.done(conv)
+                workload.done(conv, rec.get("text"))
                 return rec
             tasks.append(asyncio.ensure_future(send()))
 
@@ -192,8 +216,8 @@ async def closed_loop(workload, key, users, seconds):
     async def user():
         while time.monotonic() < deadline:
             messages, conv = workload.next_request()
-            await one_request(messages, key, results, "cap")
-            workload.done(conv)
+            rec = await one_request(messages, key, results, "cap")
+            workload.done(conv, rec.get("text"))
     await asyncio.gather(*(user() for _ in range(users)))
     return results
 
@@ -370,19 +394,20 @@ def fleet_run(args, servers):
         for wname, wcls in workloads.items():
             fleet.restart(strategy, False, heavy)
             if wname not in out["capacity"]:
-                users = 24 * args.fleet_replicas
-                cap_s = max(10, seconds * 2 // 3)
-                B.log(f"fleet: capacity of {wname} (closed loop, {users} users, {strategy}, {cap_s} s)")
-                t_start = time.monotonic()
-                cap = asyncio.run(closed_loop(wcls(99), heavy, users, cap_s))
-                # requests that ended within the window, over its length (the last ones end after it)
-                okr = [r for r in cap if r.get("status") == 200 and r["start"] + r["e2e"] <= t_start + cap_s]
+                # one user per live conversation: every arrival is a next turn, as in the open-loop runs
+                users, cap_warm, cap_s = CONVERSATIONS, 10, max(20, seconds)
+                B.log(f"fleet: capacity of {wname} (closed loop, {users} users, {strategy}, {cap_warm} s + {cap_s} s)")
+                t_start = time.monotonic() + cap_warm
+                cap = asyncio.run(closed_loop(wcls(99), heavy, users, cap_warm + cap_s))
+                # requests that ended within the measured window, over its length
+                okr = [r for r in cap if r.get("status") == 200 and t_start <= r["start"] + r["e2e"] <= t_start + cap_s]
                 out["capacity"][wname] = len(okr) / cap_s
                 B.log(f"  {out['capacity'][wname]:.1f} requests/s")
                 fleet.restart(strategy, False, heavy)  # cold caches again
-            # a warm gateway (JIT) before anything is measured: 5 s of unrelated prompts at half the capacity
-            asyncio.run(open_loop([(Uniform(5), heavy, 0.5 * out["capacity"][wname], "warm-up")], 5, 5))
+            # warm gateway and caches before anything is measured: 10 s of the same workload at half the capacity
+            # (its conversations go on in the measured cells, so those see conversations at every stage)
             workload = wcls(1)
+            asyncio.run(open_loop([(workload, heavy, 0.5 * out["capacity"][wname], "warm-up")], 10, 10))
             for load in LOADS:
                 rate = load * out["capacity"][wname]
                 B.log(f"fleet: {strategy}, {wname}, {int(load * 100)}% = {rate:.1f} req/s for {seconds} s")
@@ -519,7 +544,10 @@ def fleet_report(out):
              f"one gateway; open-loop Poisson arrivals for {s['seconds']} s per cell, the first {s['warmup_s']} s not "
              f"measured; streamed chat completions of {SIM_TOKENS} tokens (tokens are words). Multi-turn: "
              f"{s['conversations']} live conversations over {s['system_prompts']} system prompts of "
-             f"{s['system_words']} words, 3-8 turns of 30-90 words each; uniform: 200-800 random words. Took "
+             f"{s['system_words']} words, {TURNS[0]}-{TURNS[1]} turns of {USER_WORDS[0]}-{USER_WORDS[1]} words each "
+             f"(10 s of the workload at half the capacity before the first cell, so conversations are at every stage); "
+             f"uniform: 200-800 random words. Simulated GPU: an 8B model on an A10G (27 ms decode steps, prefill "
+             f"0.27 ms per token, {KV_TOKENS} tokens of KV cache). Took "
              f"{out['elapsed_s'] / 60:.1f} min.", "",
              f"**The machine was shared** with other work while this ran (2 cores; load average "
              f"{la0[0]:.2f} / {la0[1]:.2f} / {la0[2]:.2f} at the start, {la1[0]:.2f} / {la1[1]:.2f} / {la1[2]:.2f} at "
