@@ -59,8 +59,10 @@ SYSTEM_WORDS = 100
 USER_WORDS = (30, 150)
 TURNS = (4, 10)
 CONVERSATIONS = 48
-# 12 in flight per replica: past 8 sequences a simulated step costs 0.75 ms per sequence, so decode throughput is the
-# same with 12 as with 24, and steps (everyone's time per token, and the next prefill's wait) are half as long
+# 12 in flight per replica (set for H100-like steps, where a step grows past 8 sequences). With the A10G-like steps above
+# a step is flat up to ~100 sequences, so this cap holds requests back long before the simulated GPU is busy: the
+# fairness runs then show the queue's cost more than its benefit (see the report). A cap that tracks the replica's real
+# limit (its waiting queue and KV usage, which are also checked) is what an operator should set.
 ADMISSION = {"enabled": True, "maxInFlightPerReplica": 12, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
              "maxQueueLength": 10000, "maxWaitMs": 30000}
 
