@@ -11,6 +11,7 @@ import io.inferencegateway.cluster.HazelcastCluster;
 import io.inferencegateway.cluster.LeaderVerticle;
 import io.inferencegateway.config.Announcements;
 import io.inferencegateway.config.GatewayConfig;
+import io.inferencegateway.config.NetworkTransport;
 import io.inferencegateway.config.GatewayState;
 import io.inferencegateway.config.PassThroughCodec;
 import io.inferencegateway.hyperstack.ProvisioningVerticle;
@@ -48,6 +49,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
+import io.vertx.core.transport.Transport;
 import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.ext.web.Router;
@@ -137,7 +139,7 @@ public final class GatewayApp {
   public static Future<GatewayApp> start(GatewayConfig config, AdminKeyPolicy policy, RouterMount controlPlane,
                                          Clock clock) {
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(true) // epoll on Linux (else NIO): fewer system calls
+    VertxOptions options = new VertxOptions()
         .setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .setJvmMetricsEnabled(true)
@@ -150,7 +152,14 @@ public final class GatewayApp {
             .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
             // the database pools' meters are told apart by pool name (otherwise the second pool's gauge is refused)
             .addLabels(Label.POOL_TYPE, Label.POOL_NAME));
-    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(prometheus));
+    Transport transport;
+    try {
+      transport = NetworkTransport.choose(config.http().transport());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    log.info("Network transport: {}", transport.name());
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(prometheus)).withTransport(transport);
     GatewayConfig.Cluster cluster = config.cluster();
     if (!cluster.enabled()) {
       // a single instance: no cluster manager, nothing of cluster mode runs
@@ -207,7 +216,7 @@ public final class GatewayApp {
     String dataDir = Path.of(config.database().dataDir()).toAbsolutePath().normalize().toString();
     return vertx.fileSystem().mkdirs(dataDir).compose(v -> {
       Database db = Database.create(vertx, config.database());
-      log.info("Storage: {}; network transport: {}", db.description(), vertx.isNativeTransportEnabled() ? "native (epoll)" : "Java NIO");
+      log.info("Storage: {}", db.description());
       return Migrations.run(vertx, db).map(n -> db);
     }).compose(db -> {
       SettingsStore settings = new SettingsStore(db);

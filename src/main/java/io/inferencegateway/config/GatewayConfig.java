@@ -97,38 +97,48 @@ public record GatewayConfig(
    * @param drainSeconds on SIGTERM, how long requests in flight may take to finish (setting
    *     {@code shutdown.drainSeconds}, env {@code SHUTDOWN_DRAIN_SECONDS}); streams still running then end with an
    *     error event
+   * @param transport the network transport ({@code http.transport}, env {@code NETWORK_TRANSPORT}): auto, io_uring,
+   *     epoll or nio ({@link NetworkTransport})
    */
   public record Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls,
-                     int drainSeconds) {
+                     int drainSeconds, String transport) {
 
     public static final int DEFAULT_DRAIN_SECONDS = 30;
 
+    public Http {
+      transport = NetworkTransport.validName(transport); // a name that is no transport fails at start
+    }
+
     public Http(String host, int port, int instances, long maxBodyBytes) {
-      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, DEFAULT_DRAIN_SECONDS);
+      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, DEFAULT_DRAIN_SECONDS, NetworkTransport.AUTO);
     }
 
     public Http(String host, int port, int instances, long maxBodyBytes, int drainSeconds) {
-      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, drainSeconds);
+      this(host, port, instances, maxBodyBytes, Clients.DEFAULTS, Tls.OFF, drainSeconds, NetworkTransport.AUTO);
     }
 
     public Http(String host, int port, int instances, long maxBodyBytes, Clients clients, Tls tls) {
-      this(host, port, instances, maxBodyBytes, clients, tls, DEFAULT_DRAIN_SECONDS);
+      this(host, port, instances, maxBodyBytes, clients, tls, DEFAULT_DRAIN_SECONDS, NetworkTransport.AUTO);
     }
 
     public Http withPort(int port) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds, transport);
     }
 
     public Http withClients(Clients clients) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds, transport);
     }
 
     public Http withTls(Tls tls) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds, transport);
     }
 
     public Http withDrainSeconds(int seconds) {
-      return new Http(host, port, instances, maxBodyBytes, clients, tls, seconds);
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, seconds, transport);
+    }
+
+    public Http withTransport(String transport) {
+      return new Http(host, port, instances, maxBodyBytes, clients, tls, drainSeconds, transport);
     }
   }
 
@@ -547,7 +557,8 @@ public record GatewayConfig(
         new Http(http.getString("host", "0.0.0.0"), http.getInteger("port", 5001),
             http.getInteger("instances", 0), http.getLong("maxBodyBytes", 10L * 1024 * 1024), clients(http),
             tls(section(http, "tls")),
-            drainSeconds(section(json, "shutdown").getValue("drainSeconds", Http.DEFAULT_DRAIN_SECONDS).toString())),
+            drainSeconds(section(json, "shutdown").getValue("drainSeconds", Http.DEFAULT_DRAIN_SECONDS).toString()),
+            http.getString("transport", NetworkTransport.AUTO)),
         blankToNull(json.getString("adminApiKey")),
         blankToNull(json.getString("appPassword")),
         new Database(blankToNull(db.getString("url")), db.getString("dataDir", "./data"), db.getInteger("poolSize", 8)),
@@ -614,6 +625,9 @@ public record GatewayConfig(
     GatewayConfig c = this;
     if (present(env, "HTTP_PORT")) {
       c = c.withHttp(c.http.withPort(parsePort(env.get("HTTP_PORT"))));
+    }
+    if (present(env, "NETWORK_TRANSPORT")) {
+      c = c.withHttp(c.http.withTransport(env.get("NETWORK_TRANSPORT").trim()));
     }
     if (present(env, "TLS_CERT_FILE") || present(env, "TLS_KEY_FILE")) {
       if (!present(env, "TLS_CERT_FILE") || !present(env, "TLS_KEY_FILE")) {
