@@ -363,7 +363,7 @@ def main():
                     help="comma-separated subset of rounds,conns,variants,ttft,scale,fleet")
     ap.add_argument("--fleet-seconds", type=int, default=40, help="fleet: seconds per cell")
     ap.add_argument("--fleet-replicas", type=int, default=4, help="fleet: simulated replicas")
-    ap.add_argument("--fleet-skip", default="", help="fleet: 'fairness' to skip the fair-admission runs")
+    ap.add_argument("--fleet-skip", default="", help="fleet: 'fairness' to skip the fair-admission runs, 'routing' the strategy cells")
     ap.add_argument("--fleet-strategies", default="round-robin,least-in-flight,default",
                     help="fleet: strategies to compare (for trying the script)")
     ap.add_argument("--fleet-workloads", default="multi-turn,uniform", help="fleet: workloads (for trying the script)")

@@ -2,7 +2,7 @@
 """The fleet benchmark (issue 18): what the router buys in front of a vLLM fleet.
 
 N simulated vLLM replicas (the gateway's own `simulate --engine faithful`: continuous batching, a prefix cache of
-16-token blocks, KV-cache capacity, step times shaped after an 8B model on an H100; tokens are words) run as child
+16-token blocks, KV-cache capacity, step times shaped after an 8B model on an A10G; tokens are words) run as child
 processes behind one gateway. Two workloads:
 
 - multi-turn: chats whose conversations grow turn by turn (the whole history is sent each turn) and share a few
@@ -15,8 +15,10 @@ closed loop under round-robin. Strategies compared in one run: round-robin and l
 and the gateway's default (p2c with prefix affinity). Simulators are restarted for each strategy and workload, so
 every one starts with cold caches and sees the same arrivals (same seeds).
 
-Fair admission: one heavy key at 108% of capacity (90% of 120%) and a light key at 6% (5% of 120%), with the
-gateway's admission queue off and on; the light key's TTFT against its value alone.
+Fair admission: replicas that saturate at a rate this machine's client can drive (at most FAIR_SEQS sequences each,
+short chat answers), capacity measured with twice as many closed-loop users as the fleet has batch slots; one heavy
+key at 108% of it (90% of 120%) and a light key at 6% (5% of 120%), with the gateway's admission queue off and on;
+the light key's TTFT against its value alone.
 
 Reported per cell: TTFT p50/p90/p99, end-to-end latency, output tokens/s, prefix-cache hit rate (from the simulators'
 /metrics), requests per replica (spread = max / mean), the gateway's affinity hits and misses.
@@ -59,11 +61,15 @@ SYSTEM_WORDS = 100
 USER_WORDS = (30, 150)
 TURNS = (4, 10)
 CONVERSATIONS = 48
-# 12 in flight per replica (set for H100-like steps, where a step grows past 8 sequences). With the A10G-like steps above
-# a step is flat up to ~100 sequences, so this cap holds requests back long before the simulated GPU is busy: the
-# fairness runs then show the queue's cost more than its benefit (see the report). A cap that tracks the replica's real
-# limit (its waiting queue and KV usage, which are also checked) is what an operator should set.
-ADMISSION = {"enabled": True, "maxInFlightPerReplica": 12, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
+# Fair admission runs on replicas that really saturate at a rate this machine's client can drive: each runs at most
+# FAIR_SEQS sequences at once (vLLM's --max-num-seqs; more wait in its first-come queue) and answers are short chat
+# replies, so the fleet's batch slots fill up, not its KV cache. The gateway's in-flight cap per replica is the
+# replica's batch limit, as an operator would set it: past it, a request would only wait in vLLM's queue.
+FAIR_SEQS = 32
+FAIR_TOKENS = 64
+FAIR_WORDS = (100, 400)
+FAIR_SIM_ARGS = [a if prev != "--max-num-seqs" else str(FAIR_SEQS) for prev, a in zip([None] + SIM_ARGS, SIM_ARGS)]
+ADMISSION = {"enabled": True, "maxInFlightPerReplica": FAIR_SEQS, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
              "maxQueueLength": 10000, "maxWaitMs": 30000}
 
 
@@ -108,16 +114,24 @@ class MultiTurn:
 
 class Uniform:
     """Independent prompts of random words: no prefix shared between requests."""
+    max_tokens = SIM_TOKENS
+    prompt_words = (200, 800)
 
     def __init__(self, seed):
         self.rng = random.Random(seed)
         self.vocab = vocabulary(random.Random(7))
 
     def next_request(self):
-        return [{"role": "user", "content": words(self.rng, self.vocab, self.rng.randint(200, 800))}], None
+        return [{"role": "user", "content": words(self.rng, self.vocab, self.rng.randint(*self.prompt_words))}], None
 
     def done(self, conv, answer=None):
         pass
+
+
+class ShortChat(Uniform):
+    """The fair-admission workload: independent questions with short answers (FAIR_TOKENS)."""
+    max_tokens = FAIR_TOKENS
+    prompt_words = FAIR_WORDS
 
 
 WORKLOADS = {"multi-turn": MultiTurn, "uniform": Uniform}
@@ -125,10 +139,10 @@ WORKLOADS = {"multi-turn": MultiTurn, "uniform": Uniform}
 
 # ---------------------------------------------------------------- the client
 
-async def one_request(messages, key, results, tag=None, timeout=120):
+async def one_request(messages, key, results, tag=None, timeout=120, max_tokens=SIM_TOKENS):
     """One streamed chat completion through the gateway: TTFT (first event), end-to-end time, output tokens."""
     body = json.dumps({"model": MODEL, "stream": True, "stream_options": {"include_usage": True},
-                       "max_tokens": SIM_TOKENS, "messages": messages}).encode()
+                       "max_tokens": max_tokens, "messages": messages}).encode()
     head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     start = time.monotonic()
@@ -200,7 +214,8 @@ async def open_loop(streams, seconds, warmup):
             messages, conv = workload.next_request()
 
             async def send(messages=messages, conv=conv, measured=(t - t0) >= warmup):
-                rec = await one_request(messages, key, results, tag if measured else None)
+                rec = await one_request(messages, key, results, tag if measured else None,
+                                        max_tokens=getattr(workload, "max_tokens", SIM_TOKENS))
                 workload.done(conv, rec.get("text"))
                 return rec
             tasks.append(asyncio.ensure_future(send()))
@@ -218,7 +233,8 @@ async def closed_loop(workload, key, users, seconds):
     async def user():
         while time.monotonic() < deadline:
             messages, conv = workload.next_request()
-            rec = await one_request(messages, key, results, "cap")
+            rec = await one_request(messages, key, results, "cap",
+                                    max_tokens=getattr(workload, "max_tokens", SIM_TOKENS))
             workload.done(conv, rec.get("text"))
     await asyncio.gather(*(user() for _ in range(users)))
     return results
@@ -272,14 +288,14 @@ class Fleet:
         self.s = servers
         self.n = replicas
 
-    def start_sims(self):
+    def start_sims(self, sim_args=SIM_ARGS):
         for i in range(self.n):
             self.s.stop(f"fleet-sim{i}")
         for i in range(self.n):
             out = open(os.path.join(B.WORK, f"fleet-sim{i}.log"), "w")
             cmd = ["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", B.JAR, "simulate",
                    "--host", "127.0.0.1", "--port", str(SIM_BASE_PORT + i), "--models", MODEL, "--seed", str(i)]
-            self.s.procs[f"fleet-sim{i}"] = subprocess.Popen(cmd + SIM_ARGS, stdout=out, stderr=subprocess.STDOUT,
+            self.s.procs[f"fleet-sim{i}"] = subprocess.Popen(cmd + sim_args, stdout=out, stderr=subprocess.STDOUT,
                                                              cwd=B.WORK, preexec_fn=os.setsid)
         for i in range(self.n):
             B.wait_until(lambda: B.port_open(SIM_BASE_PORT + i), f"simulator {i}", 60)
@@ -326,10 +342,10 @@ class Fleet:
             return rec.get("status") == 200
         B.wait_until(ok, "a routable fleet", 60)
 
-    def restart(self, strategy, admission, key):
+    def restart(self, strategy, admission, key, sim_args=SIM_ARGS):
         """Fresh simulators (cold caches) and a fresh gateway (no pooled connections to the old ones)."""
         self.s.stop("gateway")
-        self.start_sims()
+        self.start_sims(sim_args)
         self.start_gateway(strategy, admission)
         self.wait_routable(key)
 
@@ -390,7 +406,7 @@ def fleet_run(args, servers):
                         "system_words": SYSTEM_WORDS, "admission": ADMISSION},
            "load_average_at_start": load1, "capacity": {}, "cells": [], "fairness": {}}
 
-    strategies = [x for x in STRATEGIES if x in args.fleet_strategies.split(",")]
+    strategies = [x for x in STRATEGIES if x in args.fleet_strategies.split(",") and "routing" not in args.fleet_skip]
     workloads = {k: v for k, v in WORKLOADS.items() if k in args.fleet_workloads.split(",")}
     for strategy in strategies:
         for wname, wcls in workloads.items():
@@ -422,27 +438,38 @@ def fleet_run(args, servers):
                       f"{fmt(cell['prefix_cache_hit_rate'], 3)}, spread {fmt(cell['load_spread_max_over_mean'], 2)}, "
                       f"errors {cell['errors']}")
 
-    if "fairness" not in args.fleet_skip and "uniform" in out["capacity"]:
-        cap = out["capacity"]["uniform"]
+    if "fairness" not in args.fleet_skip:
         fair = out["fairness"]
         fair_s = 2 * seconds  # the light key sends few requests: a longer run for its percentiles
+        # capacity of the saturating fleet: twice as many closed-loop users as it has batch slots, so every replica
+        # runs full batches with requests waiting behind them
+        users, cap_warm, cap_s = 2 * FAIR_SEQS * args.fleet_replicas, 10, max(20, seconds)
+        fleet.restart("default", False, heavy, FAIR_SIM_ARGS)
+        B.log(f"fleet: capacity of short chat on replicas of {FAIR_SEQS} sequences (closed loop, {users} users, "
+              f"{cap_warm} s + {cap_s} s)")
+        t_start = time.monotonic() + cap_warm
+        capr = asyncio.run(closed_loop(ShortChat(98), heavy, users, cap_warm + cap_s))
+        okr = [r for r in capr if r.get("status") == 200 and t_start <= r["start"] + r["e2e"] <= t_start + cap_s]
+        cap = out["fair_capacity"] = len(okr) / cap_s
+        B.log(f"  {cap:.1f} requests/s")
         current = None
         for name, admission, streams in (
                 ("light alone", False, [("light", 0.06)]),
                 ("admission off", False, [("heavy", 1.08), ("light", 0.06)]),
                 ("admission on", True, [("heavy", 1.08), ("light", 0.06)])):
             if current != admission:
-                fleet.restart("default", admission, heavy)
+                fleet.restart("default", admission, heavy, FAIR_SIM_ARGS)
                 # a warm gateway (JIT) before anything is measured: 5 s of the heavy key at half the capacity
-                asyncio.run(open_loop([(Uniform(5), heavy, 0.5 * cap, "warm-up")], 5, 5))
+                asyncio.run(open_loop([(ShortChat(5), heavy, 0.5 * cap, "warm-up")], 5, 5))
                 current = admission
             B.log(f"fleet: fairness, {name}, {fair_s} s")
             keys = {"heavy": heavy, "light": light}
-            results, cache = run_cell(fleet, [(Uniform(zlib.crc32(k.encode())), keys[k], share * cap, k)
+            results, cache = run_cell(fleet, [(ShortChat(zlib.crc32(k.encode())), keys[k], share * cap, k)
                                               for k, share in streams], fair_s, warmup)
             fair[name] = {k: summarise(results, k, fair_s, warmup) for k, _ in streams}
             fair[name]["rates"] = {k: share * cap for k, share in streams}
-            B.log("  " + ", ".join(f"{k}: ttft p90 {fmt(v['ttft_p90_ms'])} ms, ok {v['ok']}, 429 {v['rejected_429']}"
+            B.log("  " + ", ".join(f"{k}: ttft p50/p90 {fmt(v['ttft_p50_ms'])}/{fmt(v['ttft_p90_ms'])} ms, "
+                                   f"ok {v['ok']}, 429 {v['rejected_429']}"
                                    for k, v in fair[name].items() if k != "rates"))
     servers.stop_all()
     out["load_average_at_end"] = os.getloadavg()
@@ -576,9 +603,14 @@ def fleet_report(out):
                     f"{c['errors']} |")
         lines.append("")
     if out["fairness"]:
-        lines += ["## Fair admission: a heavy key at 108% of the uniform capacity, a light key at 6%", "",
-                  f"Default strategy, uniform workload, {2 * s['seconds']} s per run after 5 s of warm-up load; "
-                  "\"light alone\" and \"admission off\" share one gateway (admission off), \"admission on\" has its own.",
+        lines += ["## Fair admission: a heavy key at 108% of capacity, a light key at 6% (together 120% and 5% of the "
+                  "traffic)", "",
+                  f"Replicas that saturate: at most {FAIR_SEQS} sequences each (`--max-num-seqs {FAIR_SEQS}`; more wait in "
+                  f"vLLM's first-come queue), short chat answers ({FAIR_TOKENS} tokens, questions of {FAIR_WORDS[0]}-"
+                  f"{FAIR_WORDS[1]} words). Capacity {out.get('fair_capacity', 0):.1f} req/s, measured with a closed loop "
+                  f"of {2 * FAIR_SEQS * s['replicas']} users (twice the fleet's batch slots). Default strategy, "
+                  f"{2 * s['seconds']} s per run after 5 s of warm-up load; \"light alone\" and \"admission off\" share "
+                  "one gateway (admission off), \"admission on\" has its own.",
                   "",
                   f"Admission settings when on: `{json.dumps(s['admission'])}`", "",
                   "| run | key | req/s offered | ok | 429 | TTFT p50 | p90 | p99 ms | e2e p90 ms |",
