@@ -16,8 +16,8 @@ and the gateway's default (p2c with prefix affinity). Simulators are restarted f
 every one starts with cold caches and sees the same arrivals (same seeds).
 
 Fair admission: replicas that saturate at a rate this machine's client can drive (at most FAIR_SEQS sequences each,
-short chat answers), capacity measured with twice as many closed-loop users as the fleet has batch slots; one heavy
-key at 108% of it (90% of 120%) and a light key at 6% (5% of 120%), with the gateway's admission queue off and on;
+RAG-like requests: long prompts, 128-token answers), capacity measured with twice as many closed-loop users as the
+fleet has batch slots; one heavy key at 108% of it (90% of 120%) and a light key at 6% (5% of 120%), with the gateway's admission queue off and on;
 the light key's TTFT against its value alone.
 
 Reported per cell: TTFT p50/p90/p99, end-to-end latency, output tokens/s, prefix-cache hit rate (from the simulators'
@@ -62,12 +62,13 @@ USER_WORDS = (30, 150)
 TURNS = (4, 10)
 CONVERSATIONS = 48
 # Fair admission runs on replicas that really saturate at a rate this machine's client can drive: each runs at most
-# FAIR_SEQS sequences at once (vLLM's --max-num-seqs; more wait in its first-come queue) and answers are short chat
-# replies, so the fleet's batch slots fill up, not its KV cache. The gateway's in-flight cap per replica is the
-# replica's batch limit, as an operator would set it: past it, a request would only wait in vLLM's queue.
+# FAIR_SEQS sequences at once (vLLM's --max-num-seqs; more wait in its first-come queue), on RAG-like requests (a
+# long prompt, a paragraph of answer) whose running sequences still fit the KV cache (32 x ~880 tokens), so the
+# fleet's batch slots fill up first. The gateway's in-flight cap per replica is the replica's batch limit, as an
+# operator would set it: past it, a request would only wait in vLLM's queue.
 FAIR_SEQS = 32
-FAIR_TOKENS = 64
-FAIR_WORDS = (100, 400)
+FAIR_TOKENS = 128
+FAIR_WORDS = (500, 1000)
 FAIR_SIM_ARGS = [a if prev != "--max-num-seqs" else str(FAIR_SEQS) for prev, a in zip([None] + SIM_ARGS, SIM_ARGS)]
 ADMISSION = {"enabled": True, "maxInFlightPerReplica": FAIR_SEQS, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
              "maxQueueLength": 10000, "maxWaitMs": 30000}
@@ -128,8 +129,8 @@ class Uniform:
         pass
 
 
-class ShortChat(Uniform):
-    """The fair-admission workload: independent questions with short answers (FAIR_TOKENS)."""
+class RagLike(Uniform):
+    """The fair-admission workload: independent RAG-like questions (long prompts, answers of FAIR_TOKENS)."""
     max_tokens = FAIR_TOKENS
     prompt_words = FAIR_WORDS
 
@@ -445,10 +446,10 @@ def fleet_run(args, servers):
         # runs full batches with requests waiting behind them
         users, cap_warm, cap_s = 2 * FAIR_SEQS * args.fleet_replicas, 10, max(20, seconds)
         fleet.restart("default", False, heavy, FAIR_SIM_ARGS)
-        B.log(f"fleet: capacity of short chat on replicas of {FAIR_SEQS} sequences (closed loop, {users} users, "
+        B.log(f"fleet: capacity of RAG-like requests on replicas of {FAIR_SEQS} sequences (closed loop, {users} users, "
               f"{cap_warm} s + {cap_s} s)")
         t_start = time.monotonic() + cap_warm
-        capr = asyncio.run(closed_loop(ShortChat(98), heavy, users, cap_warm + cap_s))
+        capr = asyncio.run(closed_loop(RagLike(98), heavy, users, cap_warm + cap_s))
         okr = [r for r in capr if r.get("status") == 200 and t_start <= r["start"] + r["e2e"] <= t_start + cap_s]
         cap = out["fair_capacity"] = len(okr) / cap_s
         B.log(f"  {cap:.1f} requests/s")
@@ -460,11 +461,11 @@ def fleet_run(args, servers):
             if current != admission:
                 fleet.restart("default", admission, heavy, FAIR_SIM_ARGS)
                 # a warm gateway (JIT) before anything is measured: 5 s of the heavy key at half the capacity
-                asyncio.run(open_loop([(ShortChat(5), heavy, 0.5 * cap, "warm-up")], 5, 5))
+                asyncio.run(open_loop([(RagLike(5), heavy, 0.5 * cap, "warm-up")], 5, 5))
                 current = admission
             B.log(f"fleet: fairness, {name}, {fair_s} s")
             keys = {"heavy": heavy, "light": light}
-            results, cache = run_cell(fleet, [(ShortChat(zlib.crc32(k.encode())), keys[k], share * cap, k)
+            results, cache = run_cell(fleet, [(RagLike(zlib.crc32(k.encode())), keys[k], share * cap, k)
                                               for k, share in streams], fair_s, warmup)
             fair[name] = {k: summarise(results, k, fair_s, warmup) for k, _ in streams}
             fair[name]["rates"] = {k: share * cap for k, share in streams}
@@ -606,8 +607,8 @@ def fleet_report(out):
         lines += ["## Fair admission: a heavy key at 108% of capacity, a light key at 6% (together 120% and 5% of the "
                   "traffic)", "",
                   f"Replicas that saturate: at most {FAIR_SEQS} sequences each (`--max-num-seqs {FAIR_SEQS}`; more wait in "
-                  f"vLLM's first-come queue), short chat answers ({FAIR_TOKENS} tokens, questions of {FAIR_WORDS[0]}-"
-                  f"{FAIR_WORDS[1]} words). Capacity {out.get('fair_capacity', 0):.1f} req/s, measured with a closed loop "
+                  f"vLLM's first-come queue), RAG-like requests (prompts of {FAIR_WORDS[0]}-{FAIR_WORDS[1]} words, answers of "
+                  f"{FAIR_TOKENS} tokens). Capacity {out.get('fair_capacity', 0):.1f} req/s, measured with a closed loop "
                   f"of {2 * FAIR_SEQS * s['replicas']} users (twice the fleet's batch slots). Default strategy, "
                   f"{2 * s['seconds']} s per run after 5 s of warm-up load; \"light alone\" and \"admission off\" share "
                   "one gateway (admission off), \"admission on\" has its own.",
