@@ -242,7 +242,8 @@ public final class GatewayApp {
         ModelRegistry registry = new ModelRegistry(models, config.router());
         GatewayServices services = new GatewayServices(config, db, keys, models, new MetricsStore(db), settings,
             new KeyCache(keys, 10_000, 30_000, 100, clock::millis), new AdminAuth(adminKey.hash()), registry,
-            new ReplicaRouter(config.router(), config.cluster().enabled()), new Announcements(vertx, ANNOUNCEMENT_TIMEOUT_MS),
+            new ReplicaRouter(config.router(), config.cluster().enabled(),
+                config.admission().enabled() ? config.admission().maxInFlightPerReplica() : 0), new Announcements(vertx, ANNOUNCEMENT_TIMEOUT_MS),
             limiters, meters, prometheus, clock, new ClientLimits(config.http().clients(), prometheus),
             new AdmissionGate(config, registry, meters), cluster);
         return deploy(vertx, services, controlPlane)

@@ -24,6 +24,10 @@ import java.util.function.IntUnaryOperator;
  * its rendezvous replica ({@link Rendezvous}: the highest random weight of key and replica id), unless that one is
  * clearly busier than the least loaded: every instance computes the same replica without sharing any state, so one
  * conversation sent through several gateway instances lands on one replica.
+ *
+ * <p>With fair admission's in-flight cap per replica ({@code inFlightCap}), a replica at the cap is passed over while
+ * another is below it, whatever the scores say: a request sent there would wait in that vLLM's queue for a batch slot
+ * while another replica has one free (the admission gate lets a request in when a slot frees somewhere, not there).
  */
 public final class ReplicaRouter {
 
@@ -37,6 +41,7 @@ public final class ReplicaRouter {
   private final GatewayConfig.Router settings;
   private final ConcurrentHashMap<String, AffinityTable> tables = new ConcurrentHashMap<>();
   private final boolean rendezvous;
+  private final int inFlightCap;
 
   public ReplicaRouter(GatewayConfig.Router settings) {
     this(settings, false);
@@ -44,8 +49,14 @@ public final class ReplicaRouter {
 
   /** @param rendezvous place new affinity keys by rendezvous hashing (cluster mode: instances agree) */
   public ReplicaRouter(GatewayConfig.Router settings, boolean rendezvous) {
+    this(settings, rendezvous, 0);
+  }
+
+  /** @param inFlightCap fair admission's in-flight cap per replica (0: none) */
+  public ReplicaRouter(GatewayConfig.Router settings, boolean rendezvous, int inFlightCap) {
     this.settings = settings;
     this.rendezvous = rendezvous;
+    this.inFlightCap = inFlightCap;
   }
 
   public Choice choose(ModelRoute model, RouteHints hints) {
@@ -70,6 +81,9 @@ public final class ReplicaRouter {
       }
       eligible.add(r);
       views.add(r.view(nowMs, settings.loadStaleMs()));
+    }
+    if (inFlightCap > 0) {
+      passOverFull(eligible, views);
     }
     boolean affinity = model.affinity() && hints.hasAffinity();
     AffinityTable table = affinity ? tables.computeIfAbsent(model.name(), n -> new AffinityTable(TABLE_CAPACITY)) : null;
@@ -109,6 +123,23 @@ public final class ReplicaRouter {
       views.remove(i);
     }
     return anyUp && soonest != Long.MAX_VALUE ? Choice.busy(soonest) : Choice.NONE;
+  }
+
+  /** Drops the replicas at the in-flight cap, unless every one is at it. */
+  private void passOverFull(List<ReplicaState> eligible, List<ReplicaView> views) {
+    boolean anyFree = false;
+    for (ReplicaView v : views) {
+      anyFree |= v.inFlight() < inFlightCap;
+    }
+    if (!anyFree) {
+      return;
+    }
+    for (int i = views.size() - 1; i >= 0; i--) {
+      if (views.get(i).inFlight() >= inFlightCap) {
+        views.remove(i);
+        eligible.remove(i);
+      }
+    }
   }
 
   private static int indexOf(List<ReplicaView> views, long replicaId) {

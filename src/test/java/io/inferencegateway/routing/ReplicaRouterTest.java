@@ -98,6 +98,36 @@ class ReplicaRouterTest {
   }
 
   @Test
+  void withFairAdmissionsInFlightCapAFullReplicaIsPassedOverWhileAnotherHasRoom() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(true, a, b);
+    RouteHints hints = new RouteHints(PrefixAffinity.hash("m\u0000user:capped"), true, Set.of());
+    ReplicaRouter uncapped = new ReplicaRouter(SETTINGS);
+    ReplicaRouter capped = new ReplicaRouter(SETTINGS, false, 2);
+    a.requestStarted();
+    Choice first = uncapped.choose(m, hints, 1000, n -> 0);
+    assertThat(first.replica()).as("least loaded: b has 0").isSameAs(b);
+    first.lease().firstByte(); // decoding: no longer counted as a prefill ahead of newcomers
+    Choice second = capped.choose(m, hints, 1000, n -> 0);
+    assertThat(second.replica()).as("least loaded: b has 1").isSameAs(b);
+    second.lease().firstByte();
+    // b is at the cap (2), a has room (1): the key's replica is within the affinity bound (2 <= 1.25 x 1 + 2)
+    Choice stays = uncapped.choose(m, hints, 1000, n -> 0);
+    assertThat(stays.replica()).isSameAs(b);
+    stays.lease().release();
+    Choice moves = capped.choose(m, hints, 1000, n -> 0);
+    assertThat(moves.replica()).as("b's vLLM has no batch slot free, a has").isSameAs(a);
+    assertThat(moves.reason()).isEqualTo(Choice.REBALANCED);
+    moves.lease().release();
+    // every replica at the cap: the cap refuses nothing (the admission gate queues), the scores decide
+    a.requestStarted();
+    Choice full = capped.choose(m, hints, 1000, n -> 0);
+    assertThat(full.replica()).isNotNull();
+    full.lease().release();
+  }
+
+  @Test
   void aNewKeyGoesToTheLeastLoadedReplicaAndStaysThereUntilItIsClearlyBusier() {
     ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
     ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
