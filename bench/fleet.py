@@ -71,7 +71,7 @@ FAIR_TOKENS = 128
 FAIR_WORDS = (500, 1000)
 FAIR_SIM_ARGS = [a if prev != "--max-num-seqs" else str(FAIR_SEQS) for prev, a in zip([None] + SIM_ARGS, SIM_ARGS)]
 ADMISSION = {"enabled": True, "maxInFlightPerReplica": FAIR_SEQS, "maxWaitingPerReplica": 2, "maxKvCacheUsage": 0.95,
-             "maxQueueLength": 10000, "maxWaitMs": 30000}
+             "maxQueueLength": 10000, "maxWaitMs": 30000, "reservedPerReplica": 1}
 
 
 def vocabulary(rng, n=4000):

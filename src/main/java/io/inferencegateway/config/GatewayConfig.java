@@ -388,11 +388,19 @@ public record GatewayConfig(
    * @param maxKvCacheUsage a replica whose vLLM reports more KV-cache use than this (0..1) is saturated
    * @param maxQueueLength requests waiting per model beyond which new ones are refused (429 queue_full)
    * @param maxWaitMs a request waiting longer is refused (429 queue_timeout)
+   * @param reservedPerReplica with an in-flight cap: this many of each replica's last slots are kept for keys holding
+   *     less than their fair share of the model's slots, while more than one key uses the model, so a light key finds
+   *     a free batch slot at once instead of waiting for a heavy key's request to end (at most the cap minus one)
    */
   public record Admission(boolean enabled, int maxInFlightPerReplica, double maxWaitingPerReplica,
-                          double maxKvCacheUsage, int maxQueueLength, long maxWaitMs) {
+                          double maxKvCacheUsage, int maxQueueLength, long maxWaitMs, int reservedPerReplica) {
 
-    public static final Admission OFF = new Admission(false, 0, 4, 0.98, 1000, 30_000);
+    public static final Admission OFF = new Admission(false, 0, 4, 0.98, 1000, 30_000, 1);
+
+    /** Slots per replica kept for keys under their fair share: the setting, below the cap (0 without a cap). */
+    public int effectiveReserve() {
+      return maxInFlightPerReplica <= 1 ? 0 : Math.min(reservedPerReplica, maxInFlightPerReplica - 1);
+    }
   }
 
   /**
@@ -603,7 +611,9 @@ public record GatewayConfig(
             1_000_000),
         bounded("admission.maxKvCacheUsage", a.getDouble("maxKvCacheUsage", d.maxKvCacheUsage()), 0, 1),
         (int) bounded("admission.maxQueueLength", a.getInteger("maxQueueLength", d.maxQueueLength()), 0, 10_000_000),
-        (long) bounded("admission.maxWaitMs", a.getLong("maxWaitMs", d.maxWaitMs()), 1, 3_600_000));
+        (long) bounded("admission.maxWaitMs", a.getLong("maxWaitMs", d.maxWaitMs()), 1, 3_600_000),
+        (int) bounded("admission.reservedPerReplica", a.getInteger("reservedPerReplica", d.reservedPerReplica()), 0,
+            1_000_000));
   }
 
   private static Security security(JsonObject s) {

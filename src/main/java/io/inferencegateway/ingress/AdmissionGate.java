@@ -18,6 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,6 +38,11 @@ import java.util.function.LongSupplier;
  *       the model per replica, the request waits in the model's {@link FairQueue} instead of piling into vLLM's
  *       first-come queue. It leaves by priority class, then weighted fair share across keys, when a ticket is given
  *       back or the replicas' load drops ({@link #drainAll}, on a short timer);</li>
+ *   <li>with the in-flight cap, the last {@code reservedPerReplica} slots of each replica are kept, while more than
+ *       one key uses the model, for keys holding less than their fair share of its slots (the cap times the routable
+ *       replicas, over the keys with requests admitted or waiting): a key that saturates the model leaves them free,
+ *       so a light key's request finds a batch slot at once instead of waiting for one of the heavy key's requests to
+ *       end. A key alone uses every slot;</li>
  *   <li>a full queue refuses at once (429 {@code queue_full}), a request that waited {@code maxWaitMs} is refused
  *       (429 {@code queue_timeout}), both with Retry-After; a client that leaves gives its place back.</li>
  * </ul>
@@ -121,6 +128,9 @@ public final class AdmissionGate {
     final String model;
     final FairQueue<Waiter> queue = new FairQueue<>();
     int admitted;
+    /** Tickets admitted per key, and keys with tickets admitted or waiting (their count), for the reserve. */
+    final Map<Long, Integer> admittedByKey = new HashMap<>();
+    final Map<Long, Integer> holders = new HashMap<>();
     final AtomicInteger length = new AtomicInteger();
     final Timer waits;
     final Counter queued;
@@ -186,6 +196,8 @@ public final class AdmissionGate {
       if (q != null) {
         synchronized (q) {
           q.admitted--;
+          decrement(q.admittedByKey, keyId);
+          decrement(q.holders, keyId);
         }
         drain(q);
       }
@@ -217,9 +229,9 @@ public final class AdmissionGate {
     ModelQueue q = queues.computeIfAbsent(route.name(), ModelQueue::new);
     Waiter w;
     synchronized (q) {
-      if (q.queue.isEmpty() && !saturated(q, route)) {
-        q.admitted++;
-        ticket.model = q;
+      if (q.queue.isEmpty() && !saturated(q, route, reserveFor(q, route, key.id()))) {
+        q.holders.merge(key.id(), 1, Integer::sum);
+        admitted(q, ticket);
         return Future.succeededFuture(ticket);
       }
       if (q.queue.size() >= settings.maxQueueLength()) {
@@ -230,6 +242,7 @@ public final class AdmissionGate {
       Context context = io.vertx.core.Vertx.currentContext();
       w = new Waiter(context, ticket);
       w.entry = q.queue.add(w, key.id(), priority, key.queueWeightOrDefault(), clockMs.getAsLong());
+      q.holders.merge(key.id(), 1, Integer::sum);
       q.length.incrementAndGet();
       queuedTotal.incrementAndGet();
       q.queued.increment();
@@ -240,6 +253,8 @@ public final class AdmissionGate {
           q.length.get());
     }
     ex.onClientGone(() -> leave(q, w, true));
+    // others wait, but a slot kept for keys under their share may be free for this one
+    drain(q);
     return w.promise.future();
   }
 
@@ -249,6 +264,7 @@ public final class AdmissionGate {
       if (!q.queue.remove(w.entry)) {
         return; // already let in: the pipeline goes on and ends it
       }
+      decrement(q.holders, w.entry.keyId());
       q.length.decrementAndGet();
       queuedTotal.decrementAndGet();
     }
@@ -274,12 +290,22 @@ public final class AdmissionGate {
     while (true) {
       Waiter w;
       synchronized (q) {
-        if (q.queue.isEmpty() || route == null || saturated(q, route)) {
+        if (q.queue.isEmpty() || route == null || saturated(q, route, 0)) {
           return;
         }
-        w = q.queue.poll().item();
-        q.admitted++;
-        w.ticket.model = q;
+        FairQueue.Entry<Waiter> next;
+        int reserve = settings.effectiveReserve();
+        if (reserve > 0 && q.holders.size() > 1 && saturated(q, route, reserve)) {
+          // only the reserved slots are free: the first waiter of a key under its fair share goes
+          next = q.queue.pollExcept(keyId -> overShare(q, route, keyId), RESERVE_SCAN);
+          if (next == null) {
+            return;
+          }
+        } else {
+          next = q.queue.poll();
+        }
+        w = next.item();
+        admitted(q, w.ticket);
         q.length.decrementAndGet();
         queuedTotal.decrementAndGet();
       }
@@ -305,10 +331,51 @@ public final class AdmissionGate {
     }
   }
 
-  /** Whether every routable replica is saturated, or the gateway holds its in-flight cap for all of them. */
-  private boolean saturated(ModelQueue q, ModelRoute route) {
+  /** How many waiting requests a drain looks through for one of a key under its share (see {@link FairQueue#pollExcept}). */
+  static final int RESERVE_SCAN = 64;
+
+  private static void admitted(ModelQueue q, Ticket ticket) {
+    q.admitted++;
+    q.admittedByKey.merge(ticket.keyId, 1, Integer::sum);
+    ticket.model = q;
+  }
+
+  private static void decrement(Map<Long, Integer> counts, long keyId) {
+    counts.computeIfPresent(keyId, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** The slots per replica this key may not take now: the reserve if it holds its fair share or more, else none. */
+  private int reserveFor(ModelQueue q, ModelRoute route, long keyId) {
+    int reserve = settings.effectiveReserve();
+    int keys = q.holders.size() + (q.holders.containsKey(keyId) ? 0 : 1);
+    return reserve > 0 && keys > 1 && overShare(q, route, keyId) ? reserve : 0;
+  }
+
+  /** Whether the key holds at least its fair share of the model's slots (cap x routable replicas / keys using it). */
+  private boolean overShare(ModelQueue q, ModelRoute route, long keyId) {
+    int keys = Math.max(1, q.holders.size() + (q.holders.containsKey(keyId) ? 0 : 1));
+    long slots = (long) settings.maxInFlightPerReplica() * routable(route);
+    return q.admittedByKey.getOrDefault(keyId, 0) * (long) keys >= slots;
+  }
+
+  private static int routable(ModelRoute route) {
+    int n = 0;
+    for (ReplicaState r : route.replicas()) {
+      if (r.routable()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Whether every routable replica is saturated, or the gateway holds its in-flight cap for all of them.
+   *
+   * @param reserve slots per replica this request may not take (see {@link #reserveFor})
+   */
+  private boolean saturated(ModelQueue q, ModelRoute route, int reserve) {
     long now = clockMs.getAsLong();
-    int cap = settings.maxInFlightPerReplica();
+    int cap = settings.maxInFlightPerReplica() - reserve;
     int routable = 0;
     int full = 0;
     for (ReplicaState r : route.replicas()) {

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongPredicate;
 
 /**
  * Requests waiting for a saturated model, released by weighted fair share across API keys: strict priority classes
@@ -100,6 +101,33 @@ public final class FairQueue<T> {
         c.virtualTime = Math.max(c.virtualTime, e.start);
         taken(c, e);
         return e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Like {@link #poll}, but passes over the requests of keys that {@code held} names (they may not go now), looking at
+   * no more than {@code maxScan} requests: the first request of any other key comes out. A key arriving behind a long
+   * backlog of another key's requests sits within the first few places (its tag starts at the virtual time), so a
+   * short scan finds it.
+   *
+   * @return the request taken out, or null if none of the first {@code maxScan} may go
+   */
+  public Entry<T> pollExcept(LongPredicate held, int maxScan) {
+    int scanned = 0;
+    for (PriorityClass<T> c : classes.values()) {
+      for (java.util.Iterator<Entry<T>> it = c.entries.iterator(); it.hasNext() && scanned < maxScan; scanned++) {
+        Entry<T> e = it.next();
+        if (!held.test(e.keyId)) {
+          it.remove();
+          c.virtualTime = Math.max(c.virtualTime, e.start);
+          taken(c, e);
+          return e;
+        }
+      }
+      if (scanned >= maxScan) {
+        return null;
       }
     }
     return null;

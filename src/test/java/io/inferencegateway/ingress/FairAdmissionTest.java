@@ -37,7 +37,7 @@ class FairAdmissionTest {
 
   @BeforeAll
   static void start() {
-    gw = GatewayHarness.embedded(c -> c.withAdmission(new GatewayConfig.Admission(true, 2, 1000, 1.0, 100, 3000)));
+    gw = GatewayHarness.embedded(c -> c.withAdmission(new GatewayConfig.Admission(true, 2, 1000, 1.0, 100, 3000, 0)));
     replica(FAST, new JsonObject().put("timeToFirstTokenMs", 150).put("tokensPerAnswer", 2));
     replica(SLOW, new JsonObject().put("timeToFirstTokenMs", 6000).put("tokensPerAnswer", 2));
     vertx = Vertx.vertx();

@@ -33,6 +33,27 @@ class FairQueueTest {
   }
 
   @Test
+  void pollExceptPassesOverAHeldKeyWithinItsScanAndKeepsTheRest() {
+    FairQueue<String> q = new FairQueue<>();
+    for (int i = 0; i < 100; i++) {
+      q.add("heavy" + i, 1, 5, 1, 0);
+    }
+    assertThat(q.pollExcept(key -> key == 1, 64)).as("only the held key waits").isNull();
+    q.add("light", 2, 5, 1, 0);
+    assertThat(q.pollExcept(key -> key == 1, 64).item()).as("found behind the heavy backlog").isEqualTo("light");
+    assertThat(q.size()).isEqualTo(100);
+    assertThat(q.queued(2)).isZero();
+    assertThat(q.pollExcept(key -> false, 64).item()).as("nothing held: the head").isEqualTo("heavy0");
+    FairQueue<String> deep = new FairQueue<>();
+    for (int i = 0; i < 10; i++) {
+      deep.add("heavy" + i, 1, 9, 1, 0);
+    }
+    deep.add("low", 2, 1, 1, 0);
+    assertThat(deep.pollExcept(key -> key == 1, 5)).as("beyond the scan").isNull();
+    assertThat(deep.pollExcept(key -> key == 1, 11).item()).as("a lower class, after the held higher one").isEqualTo("low");
+  }
+
+  @Test
   void twoBusyKeysAlternateAndWeightsSetTheShares() {
     FairQueue<String> q = new FairQueue<>();
     for (int i = 0; i < 6; i++) {
