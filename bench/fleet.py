@@ -326,7 +326,9 @@ class Fleet:
             json.dump(conf, f, indent=2)
         env = {"HTTP_PORT": str(GATEWAY_PORT), "ADMIN_API_KEY": B.ADMIN_KEY,
                "DATABASE_URL": f"mysql://root:@127.0.0.1:3306/{DB}", "REDIS_URL": "redis://127.0.0.1:6379",
-               "DATA_DIR": os.path.join(B.WORK, "fleet-data"), "GATEWAY_LOG_LEVEL": "WARN"}
+               "DATA_DIR": os.path.join(B.WORK, "fleet-data"),
+               # FLEET_GATEWAY_LOG_LEVEL=DEBUG: each request's replica and why, in fleet-gateway.log
+               "GATEWAY_LOG_LEVEL": os.environ.get("FLEET_GATEWAY_LOG_LEVEL", "WARN")}
         out = open(os.path.join(B.WORK, "fleet-gateway.log"), "a")
         cmd = ["java", "-Xmx512m", "-XX:+UseParallelGC", "-jar", B.JAR, "run", "--config", path]
         self.s.procs["gateway"] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=B.WORK,
@@ -579,10 +581,10 @@ def fleet_report(out):
              f"uniform: 200-800 random words. Simulated GPU: an 8B model on an A10G (27 ms decode steps, prefill "
              f"0.27 ms per token, {KV_TOKENS} tokens of KV cache). Took "
              f"{out['elapsed_s'] / 60:.1f} min.", "",
-             f"**The machine was shared** with other work while this ran (2 cores; load average "
-             f"{la0[0]:.2f} / {la0[1]:.2f} / {la0[2]:.2f} at the start, {la1[0]:.2f} / {la1[1]:.2f} / {la1[2]:.2f} at "
-             f"the end): the simulators keep time with timers, so CPU contention shows up as extra latency in every "
-             f"strategy alike, but single numbers are noisy.", "",
+             f"Load average {la0[0]:.2f} / {la0[1]:.2f} / {la0[2]:.2f} at the start, {la1[0]:.2f} / {la1[1]:.2f} / "
+             f"{la1[2]:.2f} at the end (2 cores, shared by the simulators, the gateway and the client): the simulators "
+             f"keep time with timers, so CPU contention shows up as extra latency in every strategy alike, but single "
+             f"numbers are noisy.", "",
              "Capacity (closed loop, round-robin): " + ", ".join(f"{w} {v:.1f} req/s" for w, v in out["capacity"].items()),
              "", f"![p90 TTFT]({date}-fleet.svg)", ""]
     for w in WORKLOADS:

@@ -390,7 +390,8 @@ public record GatewayConfig(
    * @param maxWaitMs a request waiting longer is refused (429 queue_timeout)
    * @param reservedPerReplica with an in-flight cap: this many of each replica's last slots are kept for keys holding
    *     less than their fair share of the model's slots, while more than one key uses the model, so a light key finds
-   *     a free batch slot at once instead of waiting for a heavy key's request to end (at most the cap minus one)
+   *     a free batch slot at once instead of waiting for a heavy key's request to end (at most the cap minus one); such
+   *     a key's requests are also paced to one streamed prompt being computed per replica (0: no reserve, no pacing)
    */
   public record Admission(boolean enabled, int maxInFlightPerReplica, double maxWaitingPerReplica,
                           double maxKvCacheUsage, int maxQueueLength, long maxWaitMs, int reservedPerReplica) {

@@ -42,7 +42,8 @@ import java.util.function.LongSupplier;
  *       one key uses the model, for keys holding less than their fair share of its slots (the cap times the routable
  *       replicas, over the keys with requests admitted or waiting): a key that saturates the model leaves them free,
  *       so a light key's request finds a batch slot at once instead of waiting for one of the heavy key's requests to
- *       end. A key alone uses every slot;</li>
+ *       end, and it is paced to one streamed prompt being computed per replica (see {@link #saturated}). A key alone
+ *       uses every slot;</li>
  *   <li>a full queue refuses at once (429 {@code queue_full}), a request that waited {@code maxWaitMs} is refused
  *       (429 {@code queue_timeout}), both with Retry-After; a client that leaves gives its place back.</li>
  * </ul>
@@ -131,6 +132,8 @@ public final class AdmissionGate {
     /** Tickets admitted per key, and keys with tickets admitted or waiting (their count), for the reserve. */
     final Map<Long, Integer> admittedByKey = new HashMap<>();
     final Map<Long, Integer> holders = new HashMap<>();
+    /** Tickets let in under the reserve whose requests have not been placed on a replica yet (see {@link #saturated}). */
+    int pacedUnrouted;
     final AtomicInteger length = new AtomicInteger();
     final Timer waits;
     final Counter queued;
@@ -173,11 +176,43 @@ public final class AdmissionGate {
     private final long keyId;
     private final boolean countedForKey;
     private ModelQueue model;
+    private int keepFree;
+    private boolean routed;
     private boolean released;
 
     private Ticket(long keyId, boolean countedForKey) {
       this.keyId = keyId;
       this.countedForKey = countedForKey;
+    }
+
+    /**
+     * Slots per replica the router should leave free for other keys when it places this request: the reserve when the
+     * key held its fair share as it was let in, else 0.
+     */
+    public int keepFree() {
+      return keepFree;
+    }
+
+    /** The request was placed on a replica (its lease counts there now). */
+    public void routed() {
+      if (routed) {
+        return;
+      }
+      routed = true;
+      ModelQueue q = model;
+      if (q != null && keepFree > 0) {
+        synchronized (q) {
+          q.pacedUnrouted--;
+        }
+      }
+    }
+
+    /** The replica computed this request's prompt (its first byte came): a request held back for that may go. */
+    public void promptComputed() {
+      ModelQueue q = model;
+      if (q != null && q.length.get() > 0) {
+        drain(q);
+      }
     }
 
     /** The request ended (or never got through): frees its place and lets the next waiter in. */
@@ -186,6 +221,7 @@ public final class AdmissionGate {
         return;
       }
       released = true;
+      routed();
       if (countedForKey) {
         AtomicInteger n = byKey.get(keyId);
         if (n != null) {
@@ -229,9 +265,10 @@ public final class AdmissionGate {
     ModelQueue q = queues.computeIfAbsent(route.name(), ModelQueue::new);
     Waiter w;
     synchronized (q) {
-      if (q.queue.isEmpty() && !saturated(q, route, reserveFor(q, route, key.id()))) {
+      int reserve = reserveFor(q, route, key.id());
+      if (q.queue.isEmpty() && !saturated(q, route, reserve)) {
         q.holders.merge(key.id(), 1, Integer::sum);
-        admitted(q, ticket);
+        admitted(q, ticket, reserve);
         return Future.succeededFuture(ticket);
       }
       if (q.queue.size() >= settings.maxQueueLength()) {
@@ -305,7 +342,7 @@ public final class AdmissionGate {
           next = q.queue.poll();
         }
         w = next.item();
-        admitted(q, w.ticket);
+        admitted(q, w.ticket, reserveFor(q, route, next.keyId()));
         q.length.decrementAndGet();
         queuedTotal.decrementAndGet();
       }
@@ -334,10 +371,14 @@ public final class AdmissionGate {
   /** How many waiting requests a drain looks through for one of a key under its share (see {@link FairQueue#pollExcept}). */
   static final int RESERVE_SCAN = 64;
 
-  private static void admitted(ModelQueue q, Ticket ticket) {
+  private static void admitted(ModelQueue q, Ticket ticket, int keepFree) {
     q.admitted++;
     q.admittedByKey.merge(ticket.keyId, 1, Integer::sum);
     ticket.model = q;
+    ticket.keepFree = keepFree;
+    if (keepFree > 0) {
+      q.pacedUnrouted++;
+    }
   }
 
   private static void decrement(Map<Long, Integer> counts, long keyId) {
@@ -371,6 +412,13 @@ public final class AdmissionGate {
   /**
    * Whether every routable replica is saturated, or the gateway holds its in-flight cap for all of them.
    *
+   * <p>Under the reserve ({@code reserve > 0}: a key holding its fair share while others use the model), a replica
+   * computing a streamed prompt counts as full too, and so do as many replicas as such requests already let in and
+   * not placed yet: the key's next request waits until a replica is done with prompts. Prompts computed together share
+   * their steps, so a light key's prompt that lands behind a heavy key's two or three takes two or three times as
+   * long; paced this way, a replica computes at most one of the heavy key's prompts at a time and the light key's
+   * request finds replicas computing none (the router prefers those).
+   *
    * @param reserve slots per replica this request may not take (see {@link #reserveFor})
    */
   private boolean saturated(ModelQueue q, ModelRoute route, int reserve) {
@@ -386,6 +434,7 @@ public final class AdmissionGate {
       LoadReport load = r.load();
       boolean fresh = load != null && load.freshAt(now, loadStaleMs);
       if ((cap > 0 && r.inFlight() >= cap)
+          || (reserve > 0 && r.streamsComputingPrompts() > 0)
           || (fresh && (load.waiting() > settings.maxWaitingPerReplica() || load.kvCacheUsage() > settings.maxKvCacheUsage()))) {
         full++;
       }
@@ -393,7 +442,8 @@ public final class AdmissionGate {
     if (routable == 0) {
       return false; // nothing to wait for: the router answers 503
     }
-    return full == routable || (cap > 0 && q.admitted >= (long) cap * routable);
+    int pending = reserve > 0 ? q.pacedUnrouted : 0;
+    return full + pending >= routable || (cap > 0 && q.admitted >= (long) cap * routable);
   }
 
   private long retryAfterSeconds() {

@@ -142,7 +142,10 @@ final class RelayAnswer {
         return;
       }
       ex.markData(clockNanos.getAsLong());
-      ex.lease.firstByte(); // the replica's prefill is over (see ReplicaView#score)
+      // the replica's prefill is over (see ReplicaView#score): a request held back for that may go
+      if (ex.lease.firstByte() && ex.ticket != null) {
+        ex.ticket.promptComputed();
+      }
       relay.feed(chunk);
       if (out.writeQueueFull()) {
         // back-pressure from the client: the replica is not idle, the client is (see Watchdog)

@@ -80,7 +80,7 @@ final class RouteAndSend {
     if (ex.clientGone()) {
       return Future.failedFuture(IngressFailure.CLIENT_GONE);
     }
-    Choice choice = router.choose(route, hints);
+    Choice choice = router.choose(route, hints, ex.ticket == null ? 0 : ex.ticket.keepFree());
     if (choice.lease() == null) {
       return Future.failedFuture(previous != null ? previous : choice.allBusy()
           ? IngressFailure.replicasBusy(route.name(), choice.retryAfterMs()) : IngressFailure.noReplica(route.name()));
@@ -90,9 +90,16 @@ final class RouteAndSend {
       meters.affinity(route.name(), choice.affinityHit());
     }
     if (log.isDebugEnabled()) {
-      log.debug("{} {}: replica {} ({}), {}, in flight {}, score {}", ex.op, route.name(), lease.replica().id(),
-          lease.replica().target().baseUrl(), choice.reason(), lease.replica().inFlight(),
+      log.debug("{} {} of key {}: replica {} ({}), {}, in flight {} ({} computing prompts), score {}", ex.op,
+          route.name(), ex.key == null ? null : ex.key.id(), lease.replica().id(), lease.replica().target().baseUrl(),
+          choice.reason(), lease.replica().inFlight(), lease.replica().awaitingFirstByte(),
           lease.replica().view(clockMs.getAsLong(), Long.MAX_VALUE).score());
+    }
+    if (ex.parsed.stream()) {
+      lease.streamed();
+    }
+    if (ex.ticket != null) {
+      ex.ticket.routed();
     }
     ex.lease = lease;
     ex.attempts++;

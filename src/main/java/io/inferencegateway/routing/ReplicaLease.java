@@ -16,6 +16,7 @@ public final class ReplicaLease {
   private boolean judged;
   private boolean released;
   private boolean firstByte;
+  private boolean streamed;
 
   ReplicaLease(ReplicaState replica) {
     this.replica = replica;
@@ -29,11 +30,33 @@ public final class ReplicaLease {
   /**
    * The first byte of the answer came: the replica has computed the prompt (vLLM streams its first event after the
    * prefill). Until then the request counts as prefilling in the replica's score; later calls do nothing.
+   *
+   * @return whether this call was the first (the prefill ended now)
    */
-  public void firstByte() {
+  public boolean firstByte() {
     if (!firstByte && !released) {
-      firstByte = true;
-      replica.firstByteCame();
+      firstByteNow();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The request asks for a stream: until its first byte, the replica counts it among the streams computing their
+   * prompts ({@link ReplicaState#streamsComputingPrompts}). Call before any byte came; later calls do nothing.
+   */
+  public void streamed() {
+    if (!streamed && !firstByte && !released) {
+      streamed = true;
+      replica.streamComputing();
+    }
+  }
+
+  private void firstByteNow() {
+    firstByte = true;
+    replica.firstByteCame();
+    if (streamed) {
+      replica.streamComputed();
     }
   }
 
@@ -69,8 +92,7 @@ public final class ReplicaLease {
     }
     released = true;
     if (!firstByte) {
-      firstByte = true;
-      replica.firstByteCame();
+      firstByteNow();
     }
     replica.requestEnded();
     if (!judged) {

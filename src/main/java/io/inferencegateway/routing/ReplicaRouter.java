@@ -28,6 +28,10 @@ import java.util.function.IntUnaryOperator;
  * <p>With fair admission's in-flight cap per replica ({@code inFlightCap}), a replica at the cap is passed over while
  * another is below it, whatever the scores say: a request sent there would wait in that vLLM's queue for a batch slot
  * while another replica has one free (the admission gate lets a request in when a slot frees somewhere, not there).
+ * A request of a key that holds its fair share (fair admission's reserve, {@code keepFree}) is placed, where it can be,
+ * so that every replica keeps that many slots free for other keys: their requests then choose among all replicas.
+ * With the cap, a request without a cached prefix anywhere (a new affinity key, or none) also passes over replicas
+ * computing a streamed prompt while another computes none: its own prompt would share their steps and wait for them.
  */
 public final class ReplicaRouter {
 
@@ -60,10 +64,19 @@ public final class ReplicaRouter {
   }
 
   public Choice choose(ModelRoute model, RouteHints hints) {
-    return choose(model, hints, System.currentTimeMillis(), RANDOM);
+    return choose(model, hints, 0);
+  }
+
+  /** @param keepFree slots each replica should keep under the in-flight cap for other keys (see the class comment) */
+  public Choice choose(ModelRoute model, RouteHints hints, int keepFree) {
+    return choose(model, hints, keepFree, System.currentTimeMillis(), RANDOM);
   }
 
   Choice choose(ModelRoute model, RouteHints hints, long nowMs, IntUnaryOperator random) {
+    return choose(model, hints, 0, nowMs, random);
+  }
+
+  Choice choose(ModelRoute model, RouteHints hints, int keepFree, long nowMs, IntUnaryOperator random) {
     List<ReplicaState> replicas = model.replicas();
     List<ReplicaState> eligible = new ArrayList<>(replicas.size());
     List<ReplicaView> views = new ArrayList<>(replicas.size());
@@ -82,11 +95,18 @@ public final class ReplicaRouter {
       eligible.add(r);
       views.add(r.view(nowMs, settings.loadStaleMs()));
     }
-    if (inFlightCap > 0) {
-      passOverFull(eligible, views);
-    }
     boolean affinity = model.affinity() && hints.hasAffinity();
     AffinityTable table = affinity ? tables.computeIfAbsent(model.name(), n -> new AffinityTable(TABLE_CAPACITY)) : null;
+    if (inFlightCap > 0) {
+      // a request with a cached prefix somewhere keeps its affinity; others avoid replicas computing a prompt
+      boolean avoidPrefills = keepFree > 0 || !affinity || table.get(hints.affinityHash()) == null;
+      int reserved = keepFree > 0 && keepFree < inFlightCap ? inFlightCap - keepFree : inFlightCap;
+      if (!(avoidPrefills && passOverFull(eligible, views, reserved, true))
+          && !(reserved < inFlightCap && passOverFull(eligible, views, reserved, false))
+          && !(avoidPrefills && passOverFull(eligible, views, inFlightCap, true))) {
+        passOverFull(eligible, views, inFlightCap, false);
+      }
+    }
     while (!eligible.isEmpty()) {
       String reason = Choice.STRATEGY;
       int i;
@@ -125,21 +145,29 @@ public final class ReplicaRouter {
     return anyUp && soonest != Long.MAX_VALUE ? Choice.busy(soonest) : Choice.NONE;
   }
 
-  /** Drops the replicas at the in-flight cap, unless every one is at it. */
-  private void passOverFull(List<ReplicaState> eligible, List<ReplicaView> views) {
+  /**
+   * Drops the replicas with {@code cap} or more in flight (and, if {@code idle}, those computing a streamed prompt),
+   * unless every one would go; false (nothing dropped) then.
+   */
+  private static boolean passOverFull(List<ReplicaState> eligible, List<ReplicaView> views, int cap, boolean idle) {
     boolean anyFree = false;
-    for (ReplicaView v : views) {
-      anyFree |= v.inFlight() < inFlightCap;
+    for (int i = 0; i < views.size() && !anyFree; i++) {
+      anyFree = fits(eligible.get(i), views.get(i), cap, idle);
     }
     if (!anyFree) {
-      return;
+      return false;
     }
     for (int i = views.size() - 1; i >= 0; i--) {
-      if (views.get(i).inFlight() >= inFlightCap) {
+      if (!fits(eligible.get(i), views.get(i), cap, idle)) {
         views.remove(i);
         eligible.remove(i);
       }
     }
+    return true;
+  }
+
+  private static boolean fits(ReplicaState r, ReplicaView v, int cap, boolean idle) {
+    return v.inFlight() < cap && (!idle || r.streamsComputingPrompts() == 0);
   }
 
   private static int indexOf(List<ReplicaView> views, long replicaId) {

@@ -28,6 +28,8 @@ public final class ReplicaState {
     final AtomicInteger inFlight = new AtomicInteger();
     /** Requests in flight whose first answer byte has not come yet: their prompts are still being computed. */
     final AtomicInteger awaitingFirstByte = new AtomicInteger();
+    /** Streamed requests of those: for them the first byte marks the end of the prefill (a whole answer does not). */
+    final AtomicInteger streamsComputingPrompts = new AtomicInteger();
     final AtomicLong requests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
@@ -106,6 +108,19 @@ public final class ReplicaState {
 
   public int awaitingFirstByte() {
     return live.awaitingFirstByte.get();
+  }
+
+  void streamComputing() {
+    live.streamsComputingPrompts.incrementAndGet();
+  }
+
+  void streamComputed() {
+    live.streamsComputingPrompts.decrementAndGet();
+  }
+
+  /** Streamed requests whose first byte has not come: vLLM is computing (or about to compute) their prompts. */
+  public int streamsComputingPrompts() {
+    return live.streamsComputingPrompts.get();
   }
 
   public long requests() {

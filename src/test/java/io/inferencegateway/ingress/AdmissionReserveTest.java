@@ -3,6 +3,10 @@ package io.inferencegateway.ingress;
 import io.inferencegateway.config.GatewayConfig;
 import io.inferencegateway.routing.ModelRegistry;
 import io.inferencegateway.routing.ModelRoute;
+import io.inferencegateway.routing.PrefixAffinity;
+import io.inferencegateway.routing.ReplicaLease;
+import io.inferencegateway.routing.ReplicaRouter;
+import io.inferencegateway.routing.RouteHints;
 import io.inferencegateway.store.ApiKeyRow;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
@@ -12,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -113,6 +118,82 @@ class AdmissionReserveTest {
     settle();
     assertThat(heavy3.succeeded()).as("the light key left: the heavy key is alone and may use every slot").isTrue();
     assertThat(gate.admitted("m")).isEqualTo(3);
+  }
+
+  @Test
+  void aTicketOfAKeyOverItsShareTellsTheRouterToKeepTheReservedSlotsFree() {
+    ModelRegistry two = Stages.registry(2, "m2");
+    ModelRoute m2 = two.model("m2");
+    AdmissionGate gate = new AdmissionGate(SETTINGS, 5000, two, () -> 0L, NO_TIMERS, new SimpleMeterRegistry());
+    Future<AdmissionGate.Ticket> lightTicket = on(() -> gate.admit(m2, light, 5, Stages.exchange(Operation.CHAT)));
+    List<Integer> keepFree = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Future<AdmissionGate.Ticket> t = on(() -> gate.admit(m2, heavy, 5, Stages.exchange(Operation.CHAT)));
+      keepFree.add(t.isComplete() ? t.result().keepFree() : null);
+    }
+    assertThat(lightTicket.result().keepFree()).isZero();
+    assertThat(keepFree).as("8 slots, two keys: a share of 4; then 6 of 8 (2 kept), then the queue")
+        .containsExactly(0, 0, 0, 0, 1, null);
+  }
+
+  @Test
+  void aKeyOverItsShareIsPacedToOneStreamedPromptBeingComputedPerReplica() {
+    ModelRegistry two = Stages.registry(2, "m2");
+    ModelRoute m2 = two.model("m2");
+    GatewayConfig.Admission settings = new GatewayConfig.Admission(true, 8, 1000, 1.0, 100, 30_000, 1);
+    AdmissionGate gate = new AdmissionGate(settings, 5000, two, () -> 0L, NO_TIMERS, new SimpleMeterRegistry());
+    ReplicaRouter router = new ReplicaRouter(Stages.CONFIG.router(), false, 8);
+    AdmissionGate.Ticket lightTicket = on(() -> gate.admit(m2, light, 5, Stages.exchange(Operation.CHAT))).result();
+    for (int i = 0; i < 8; i++) {
+      assertThat(admit(gate, m2, heavy).result().keepFree()).as("under its share of 16 slots / 2 keys").isZero();
+    }
+    // both replicas compute a streamed prompt
+    ReplicaLease first = router.choose(m2, hints("a"), 0).lease();
+    first.streamed();
+    ReplicaLease second = router.choose(m2, hints("b"), 0).lease();
+    second.streamed();
+    assertThat(second.replica()).as("the second avoids the replica computing the first").isNotSameAs(first.replica());
+
+    Future<AdmissionGate.Ticket> ninth = admit(gate, m2, heavy);
+    settle();
+    assertThat(ninth.isComplete()).as("at its share, and every replica computes a prompt").isFalse();
+    assertThat(first.firstByte()).isTrue();
+    on(() -> {
+      lightTicket.promptComputed();
+      return null;
+    });
+    settle();
+    assertThat(ninth.succeeded()).as("a replica is done with its prompt").isTrue();
+    assertThat(ninth.result().keepFree()).isEqualTo(1);
+
+    Future<AdmissionGate.Ticket> tenth = admit(gate, m2, heavy);
+    settle();
+    assertThat(tenth.isComplete()).as("the ninth, not placed yet, takes the idle replica").isFalse();
+    ReplicaLease ninthLease = router.choose(m2, hints("c"), ninth.result().keepFree()).lease();
+    ninthLease.streamed();
+    ninth.result().routed();
+    assertThat(ninthLease.replica()).as("placed on the replica computing no prompt").isSameAs(first.replica());
+    on(() -> {
+      lightTicket.promptComputed();
+      return null;
+    });
+    settle();
+    assertThat(tenth.isComplete()).as("both replicas compute a prompt again").isFalse();
+    second.firstByte();
+    on(() -> {
+      lightTicket.promptComputed();
+      return null;
+    });
+    settle();
+    assertThat(tenth.succeeded()).isTrue();
+  }
+
+  Future<AdmissionGate.Ticket> admit(AdmissionGate gate, ModelRoute model, ApiKeyRow key) {
+    return on(() -> gate.admit(model, key, ApiKeyRow.DEFAULT_PRIORITY, Stages.exchange(Operation.CHAT)));
+  }
+
+  static RouteHints hints(String key) {
+    return new RouteHints(PrefixAffinity.hash("m2\u0000user:" + key), true, Set.of());
   }
 
   @Test

@@ -128,6 +128,69 @@ class ReplicaRouterTest {
   }
 
   @Test
+  void aRequestOfAKeyAtItsFairShareLeavesEachReplicaItsReservedSlotWhereItCan() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(true, a, b);
+    ReplicaRouter capped = new ReplicaRouter(SETTINGS, false, 4);
+    for (int i = 0; i < 3; i++) {
+      a.requestStarted();
+      a.firstByteCame();
+    }
+    b.requestStarted();
+    b.requestStarted(); // b: 2 in flight, both still computing their prompts: placement score 4 > a's 3
+    Choice anyKey = capped.choose(m, hints("k1"), 0, 1000, n -> 0);
+    assertThat(anyKey.replica()).as("no reserve: the lower score, a (3 of 4)").isSameAs(a);
+    anyKey.lease().release();
+    Choice heavy = capped.choose(m, hints("k2"), 1, 1000, n -> 0);
+    assertThat(heavy.replica()).as("a would use its last slot: b has room beyond the reserve").isSameAs(b);
+    heavy.lease().release();
+    b.requestStarted(); // both at 3 of 4: the reserve cannot be kept anywhere, the scores decide
+    Choice either = capped.choose(m, hints("k3"), 1, 1000, n -> 0);
+    assertThat(either.replica()).isSameAs(a);
+    either.lease().release();
+  }
+
+  @Test
+  void withTheCapANewRequestAvoidsAReplicaComputingAStreamedPromptButAKnownConversationStays() {
+    ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
+    ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
+    ModelRoute m = model(true, a, b);
+    ReplicaRouter capped = new ReplicaRouter(SETTINGS, false, 8);
+    for (int i = 0; i < 4; i++) {
+      b.requestStarted();
+      b.firstByteCame();
+    }
+    Choice first = capped.choose(m, hints("conversation"), 0, 1000, n -> 0);
+    assertThat(first.replica()).as("least loaded").isSameAs(a);
+    first.lease().streamed(); // a computes this stream's prompt
+    assertThat(a.streamsComputingPrompts()).isEqualTo(1);
+    Choice other = capped.choose(m, hints("another"), 0, 1000, n -> 0);
+    assertThat(other.replica()).as("a new request goes where no prompt is being computed, busier as b is").isSameAs(b);
+    other.lease().release();
+    Choice again = capped.choose(m, hints("conversation"), 0, 1000, n -> 0);
+    assertThat(again.replica()).as("its prefix is cached on a: affinity wins").isSameAs(a);
+    again.lease().release();
+    assertThat(first.lease().firstByte()).as("the first byte ends the prompt").isTrue();
+    assertThat(first.lease().firstByte()).isFalse();
+    assertThat(a.streamsComputingPrompts()).isZero();
+    first.lease().release();
+    assertThat(a.streamsComputingPrompts()).isZero();
+    ReplicaRouter uncapped = new ReplicaRouter(SETTINGS);
+    Choice streaming = uncapped.choose(m, hints("third"), 0, 1000, n -> 0);
+    streaming.lease().streamed();
+    Choice plain = uncapped.choose(m, hints("fourth"), 0, 1000, n -> 0);
+    assertThat(plain.replica()).as("without the cap the scores alone decide").isSameAs(streaming.replica());
+    plain.lease().release();
+    streaming.lease().release();
+    assertThat(a.streamsComputingPrompts()).as("a release ends the count too").isZero();
+  }
+
+  static RouteHints hints(String key) {
+    return new RouteHints(PrefixAffinity.hash("m\u0000user:" + key), true, Set.of());
+  }
+
+  @Test
   void aNewKeyGoesToTheLeastLoadedReplicaAndStaysThereUntilItIsClearlyBusier() {
     ReplicaState a = replica(1, null, ReplicaRow.SUCCESS);
     ReplicaState b = replica(2, null, ReplicaRow.SUCCESS);
